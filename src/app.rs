@@ -1,0 +1,182 @@
+//! Builds the application: pool, migrations, shared state, middleware and routes.
+//! `main` and the tests both start the server through [`start`].
+
+use std::net::TcpListener;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::{web, App, HttpResponse, HttpServer, ResponseError};
+use url::Url;
+
+use crate::config::{Config, DemoData};
+use crate::db::{self, Pool};
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::hal::token::PageTokens;
+use crate::{demo, resources};
+
+/// What every request handler shares.
+pub struct AppState {
+    /// The database pool.
+    pub pool: Pool,
+    /// Signs and checks page tokens with the key kept in the database.
+    pub tokens: PageTokens,
+    /// The configured public base URL, if any.
+    pub public_url: Option<Url>,
+    /// The path prefix the server answers under (`/api/v1`), or empty.
+    pub prefix: String,
+    /// Largest accepted request body.
+    pub max_body: usize,
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Opens the database (migrating it, loading demo data as configured) and builds the
+/// shared state.
+pub fn prepare(config: &Config) -> Result<AppState, StartError> {
+    let public_url = match &config.public_url {
+        None => None,
+        Some(text) => Some(
+            Url::parse(text)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+                .ok_or_else(|| {
+                    StartError(format!(
+                        "--public-url {text:?} is not an absolute http(s) URL"
+                    ))
+                })?,
+        ),
+    };
+    let prefix = public_url
+        .as_ref()
+        .map(|u| u.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let opened = db::open(&config.database_url, config.pool_size).map_err(|e| StartError(e.0))?;
+    let mut conn = opened
+        .pool
+        .get()
+        .map_err(|e| StartError(format!("cannot connect to the database: {e}")))?;
+    let load_demo = match config.demo_data {
+        DemoData::Never => false,
+        DemoData::Auto => opened.created,
+        DemoData::Always => true,
+    };
+    if load_demo {
+        demo::load(&mut conn).map_err(|e| StartError(format!("loading demo data: {e}")))?;
+    }
+    let mut fresh = [0u8; 32];
+    getrandom::getrandom(&mut fresh)
+        .map_err(|e| StartError(format!("no randomness for the token key: {e}")))?;
+    let fresh: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+    let key = db::shared_secret(&mut conn, "page_tokens", &fresh)
+        .map_err(|e| StartError(format!("reading the page-token key: {e}")))?;
+    drop(conn);
+    Ok(AppState {
+        pool: opened.pool,
+        tokens: PageTokens::new(key.as_bytes()),
+        public_url,
+        prefix,
+        max_body: config.max_body,
+    })
+}
+
+/// Starts serving on `listener`. The returned server runs once awaited or spawned.
+pub fn start(
+    listener: TcpListener,
+    state: AppState,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let prefix = state.prefix.clone();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(state.max_body))
+            .wrap(ErrorHandlers::new().default_handler(as_problem))
+            .wrap(actix_web::middleware::from_fn(cors))
+            .wrap(Logger::new("%r %s %Dms"))
+            .service(web::scope(&prefix).configure(resources::configure))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound("no resource at this path".into()))
+            }))
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Every response to a cross-origin request may be read by any origin; the headers a
+/// HAL browser needs are exposed.
+async fn cors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let from_browser = req.headers().contains_key(header::ORIGIN);
+    let mut response = next.call(req).await?;
+    if from_browser {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Allow, Location, ETag, Link"),
+        );
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    Ok(response)
+}
+
+/// The safety net: an error response that did not come from [`ApiError`] (an actix
+/// extractor, the router) is rewritten as problem+json with the same status.
+fn as_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem || !(res.status().is_client_error() || res.status().is_server_error()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let error = match status.as_u16() {
+        400 => ApiError::field("request", "is malformed"),
+        404 => ApiError::NotFound("no resource at this path".into()),
+        413 => ApiError::PayloadTooLarge("the request body is over the size limit".into()),
+        415 => ApiError::UnsupportedMediaType("this media type is not accepted here".into()),
+        code if code >= 500 => ApiError::Internal(format!("unhandled {status}")),
+        _ => ApiError::BadRequest {
+            detail: status.canonical_reason().unwrap_or("error").into(),
+            errors: Vec::new(),
+        },
+    };
+    let mut problem: HttpResponse<BoxBody> = error.error_response();
+    *problem.status_mut() = status;
+    for (name, value) in res.headers() {
+        if matches!(
+            *name,
+            header::ALLOW | header::WWW_AUTHENTICATE | header::RETRY_AFTER
+        ) {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, problem).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,83 @@
+//! Typed configuration: every setting is a flag and an environment variable.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Whether to load the demo data set at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoData {
+    /// Load it into a database this start has just created (the default).
+    Auto,
+    /// Load it whenever the database holds no books yet.
+    Always,
+    /// Never load it.
+    Never,
+}
+
+/// Halyard: a HAL hypermedia API server that gets relationships right.
+///
+/// With no arguments it serves the bookshop API on 127.0.0.1:8080 from the SQLite file
+/// `halyard.db` in the working directory, creating it with demo data when missing.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "halyard", version, about, long_about = None)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "HALYARD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Database: `sqlite://PATH`, a plain file path, or `postgres://user:pass@host/db`.
+    /// Defaults to the SQLite file `halyard.db` in the working directory.
+    #[arg(long, env = "DATABASE_URL", default_value = "halyard.db")]
+    pub database_url: String,
+
+    /// Public base URL used in every link (e.g. `https://mybooks.example/api/v1`); a path
+    /// here is also the prefix the server answers under. When unset, links use the
+    /// request's scheme and Host.
+    #[arg(long, env = "HALYARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Demo data: `auto` loads it into a database this start created, `always` whenever
+    /// the catalogue is empty, `never` not at all.
+    #[arg(long, env = "HALYARD_DEMO_DATA", value_enum, default_value = "auto")]
+    pub demo_data: DemoData,
+
+    /// Largest request body accepted, in bytes (larger bodies get 413).
+    #[arg(long, env = "HALYARD_MAX_BODY", default_value_t = 256 * 1024)]
+    pub max_body: usize,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "HALYARD_POOL_SIZE", default_value_t = 8)]
+    pub pool_size: u32,
+
+    /// Worker threads serving HTTP (default: one per core).
+    #[arg(long, env = "HALYARD_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// What to do; serving is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands other than serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Run the migrations and exit.
+    Migrate,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: defaults plus a database URL.
+    pub fn for_database(database_url: &str) -> Self {
+        Config {
+            bind: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            public_url: None,
+            demo_data: DemoData::Never,
+            max_body: 256 * 1024,
+            pool_size: 8,
+            workers: Some(2),
+            command: None,
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Storage: one r2d2 pool over SQLite or PostgreSQL, embedded migrations, and the few
+//! helpers every write needs (an immediate write transaction and a row lock).
+
+pub mod sql;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use sql::{Sql, Value};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Any advisory-lock key will do as long as every Halyard instance uses the same one.
+const MIGRATION_LOCK: i64 = 0x4861_6c79_6172_64;
+
+/// A connection to either backend; queries written once run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// The production backend.
+    Postgresql(PgConnection),
+    /// The embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// The diesel backend of [`DbConn`].
+pub type Backend = <DbConn as Connection>::Backend;
+
+/// The connection pool shared by every worker.
+pub type Pool = r2d2::Pool<Manager>;
+
+/// A connection checked out of the pool.
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+    /// A SQLite file path.
+    Sqlite(String),
+}
+
+impl Target {
+    /// Reads `postgres://…`, `postgresql://…`, `sqlite://PATH` or a plain path.
+    pub fn parse(url: &str) -> Target {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Target::Postgres(url.to_owned())
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            Target::Sqlite(path.to_owned())
+        }
+    }
+}
+
+/// Opens connections for the pool, picking the backend from the URL so that a failure
+/// reports the driver's real message (the stock multi-backend manager hides it).
+#[derive(Debug)]
+pub struct Manager {
+    target: Target,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match &self.target {
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Target::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Order matters: with WAL before the busy timeout, pools saw "database is
+                // locked" at start (STACK-NOTES). Foreign keys are off per connection.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// What opening the database found.
+pub struct Opened {
+    /// The pool.
+    pub pool: Pool,
+    /// True when this start created the schema (no migration had run before).
+    pub created: bool,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug)]
+pub struct OpenError(pub String);
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+/// Opens the pool and runs the pending migrations.
+pub fn open(database_url: &str, pool_size: u32) -> Result<Opened, OpenError> {
+    let target = Target::parse(database_url);
+    if let Target::Sqlite(path) = &target {
+        if let Some(dir) = Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() && !dir.exists() {
+                return Err(OpenError(format!(
+                    "cannot open SQLite database {path}: folder {} does not exist",
+                    dir.display()
+                )));
+            }
+        }
+    }
+    let manager = Manager {
+        target: target.clone(),
+    };
+    // Connect once by hand first: r2d2 would retry quietly until its timeout and then
+    // report only "timed out", hiding a wrong password or an unknown host.
+    let mut first = r2d2::ManageConnection::connect(&manager)
+        .map_err(|e| OpenError(format!("cannot connect to the database: {e}")))?;
+    let created = migrate(&mut first)?;
+    drop(first);
+    let pool = r2d2::Pool::builder()
+        .max_size(pool_size.max(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)
+        .map_err(|e| OpenError(format!("cannot build the connection pool: {e}")))?;
+    Ok(Opened { pool, created })
+}
+
+/// Runs pending migrations; on PostgreSQL under an advisory lock, because two instances
+/// migrating one empty database at once collide in the catalog (STACK-NOTES).
+fn migrate(conn: &mut DbConn) -> Result<bool, OpenError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+        OpenError(format!("database migration failed: {e}"))
+    };
+    match conn {
+        DbConn::Postgresql(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .map_err(|e| OpenError(format!("cannot lock for migrations: {e}")))?;
+            let result = (|| {
+                let created = c.applied_migrations()?.is_empty();
+                c.run_pending_migrations(POSTGRES_MIGRATIONS)?;
+                Ok(created)
+            })();
+            let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            result.map_err(failed)
+        }
+        DbConn::Sqlite(c) => {
+            let created = c.applied_migrations().map_err(failed)?.is_empty();
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(failed)?;
+            Ok(created)
+        }
+    }
+}
+
+/// True on PostgreSQL, for the few statements whose SQL differs.
+pub fn is_postgres(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Postgresql(_))
+}
+
+/// Runs `f` in a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes the
+/// write lock up front: a deferred transaction that reads and then writes fails with
+/// SQLITE_BUSY when another writer got in between, instead of waiting its turn.
+pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Locks one row until the transaction ends and says whether it exists. On PostgreSQL
+/// this is `FOR UPDATE`, so racing writers to the same row (a book's royalties) queue up
+/// across instances; on SQLite the immediate transaction already holds the only write lock.
+pub fn lock_row(conn: &mut DbConn, table: &str, id: i64) -> QueryResult<bool> {
+    let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE id = "));
+    sql.bind(id);
+    if is_postgres(conn) {
+        sql.push(" FOR UPDATE");
+    }
+    Ok(!sql.load::<IdRow>(conn)?.is_empty())
+}
+
+/// Says whether a row exists.
+pub fn exists(conn: &mut DbConn, table: &str, id: i64) -> QueryResult<bool> {
+    let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE id = "));
+    sql.bind(id);
+    Ok(!sql.load::<IdRow>(conn)?.is_empty())
+}
+
+#[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Returns the secret named `name`, creating it with `fresh` if no instance has yet. The
+/// secret lives in the database so every instance agrees on it.
+pub fn shared_secret(conn: &mut DbConn, name: &str, fresh: &str) -> QueryResult<String> {
+    let mut insert = Sql::new("INSERT INTO server_keys (name, value) VALUES (");
+    insert
+        .bind(name)
+        .push(", ")
+        .bind(fresh)
+        .push(") ON CONFLICT (name) DO NOTHING");
+    insert.execute(conn)?;
+    let mut select = Sql::new("SELECT value FROM server_keys WHERE name = ");
+    select.bind(name);
+    select
+        .load::<TextRow>(conn)?
+        .into_iter()
+        .next()
+        .map(|row| row.value)
+        .ok_or(diesel::result::Error::NotFound)
+}

@@ -1,0 +1,11 @@
+//! Halyard: a HAL hypermedia API server that gets relationships right.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod decimal;
+pub mod demo;
+pub mod error;
+pub mod hal;
+pub mod relations;
+pub mod resources;

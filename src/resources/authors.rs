@@ -1,0 +1,25 @@
+//! Authors: `name`; related to books (see `relations::pairs`).
+
+use actix_web::web;
+
+use super::crud::{self, Options};
+use super::entity::{Access, Entity, Field, Kind};
+
+/// The author collection.
+pub static AUTHORS: Entity = Entity {
+    name: "author",
+    path: "authors",
+    table: "authors",
+    label: Some("name"),
+    fields: &[Field {
+        name: "name",
+        column: "name",
+        kind: Kind::Text { max: 500 },
+        access: Access::Required,
+    }],
+};
+
+/// `/authors` and `/authors/{id}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    crud::configure(cfg, &AUTHORS, Options::default());
+}

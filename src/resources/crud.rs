@@ -1,0 +1,382 @@
+//! The handlers every collection shares, configured by an [`Entity`] descriptor.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use super::entity::Entity;
+use super::Routes;
+use crate::db::{self, Sql};
+use crate::error::{ApiError, ApiResult};
+use crate::hal::page::{PageRequest, PAGE_PARAMS};
+use crate::hal::{forms, path_id, reference, Body, Ctx, Item, Links, Query};
+use crate::relations::{self, View};
+use crate::resources::entity::Kind;
+
+/// Options for [`configure`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `DELETE /{collection}?{narrowing}`: bulk delete of the matching resources.
+    pub bulk_delete: bool,
+}
+
+/// Registers `/{path}` and `/{path}/{id}` with list, create, read, replace, patch and
+/// delete.
+pub fn configure(cfg: &mut web::ServiceConfig, entity: &'static Entity, options: Options) {
+    let mut collection = Routes::new(&format!("/{}", entity.path))
+        .get(move |ctx: Ctx| list(ctx, entity))
+        .post(move |ctx: Ctx, body: Body| create(ctx, entity, body));
+    if options.bulk_delete {
+        collection = collection.delete(move |ctx: Ctx| bulk_delete(ctx, entity));
+    }
+    cfg.service(collection.finish());
+    cfg.service(
+        Routes::new(&format!("/{}/{{id}}", entity.path))
+            .get(move |ctx: Ctx| read(ctx, entity))
+            .put(move |ctx: Ctx, body: Body| replace(ctx, entity, body, false))
+            .patch(move |ctx: Ctx, body: Body| replace(ctx, entity, body, true))
+            .delete(move |ctx: Ctx| delete(ctx, entity))
+            .finish(),
+    );
+}
+
+/// How a collection may be narrowed by query parameters: by a reference field
+/// (`book_id=1` or `book=%2Fbooks%2F1`) or by a relation's query form (`car_id=1`).
+enum Narrowing {
+    Field(&'static str),
+    Related(View),
+}
+
+fn narrowings(entity: &'static Entity) -> Vec<(String, &'static Entity, Narrowing)> {
+    let mut out = Vec::new();
+    for field in entity.fields {
+        if let Kind::Ref { target, rel } = field.kind {
+            out.push((
+                field.column.to_owned(),
+                target,
+                Narrowing::Field(field.column),
+            ));
+            out.push((rel.to_owned(), target, Narrowing::Field(field.column)));
+        }
+    }
+    for (param, view) in relations::query_forms(entity) {
+        out.push((param, view.from.entity, Narrowing::Related(view)));
+        out.push((
+            view.from.entity.name.to_owned(),
+            view.from.entity,
+            Narrowing::Related(view),
+        ));
+    }
+    out
+}
+
+/// The SQL conditions the narrowing parameters in `query` add. `*_id` parameters take an
+/// id; the others a hyperlink (any reference form).
+fn narrowing_sql(entity: &'static Entity, links: &Links, query: &Query) -> ApiResult<(Sql, bool)> {
+    let mut sql = Sql::default();
+    let mut any = false;
+    for (param, target, narrowing) in narrowings(entity) {
+        let Some(value) = query.get(&param) else {
+            continue;
+        };
+        let id = if param.ends_with("_id") {
+            value
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id >= 0 && value.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    ApiError::field(param.clone(), "must be an id (a non-negative integer)")
+                })?
+        } else {
+            reference::parse_reference_str(value, target.path, links.base())
+                .map_err(|message| ApiError::field(param.clone(), message))?
+        };
+        any = true;
+        sql.push(" AND ");
+        match narrowing {
+            Narrowing::Field(column) => {
+                sql.push(&format!("{}.{column} = ", entity.table)).bind(id);
+            }
+            Narrowing::Related(view) => {
+                sql.append(&view.narrowing(id));
+            }
+        }
+    }
+    Ok((sql, any))
+}
+
+fn narrowing_names(entity: &'static Entity) -> Vec<String> {
+    narrowings(entity)
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect()
+}
+
+/// Lists one page of `entity`, narrowed by `extra` (trusted SQL conditions, may be
+/// empty) and by the request's parameters. `path` is the collection's own path.
+pub async fn list_page(
+    ctx: &Ctx,
+    entity: &'static Entity,
+    path: String,
+    extra: Sql,
+    allowed_extra: &[&str],
+    guard: Option<(&'static Entity, i64)>,
+) -> ApiResult<HttpResponse> {
+    let names = narrowing_names(entity);
+    let mut allowed: Vec<&str> = PAGE_PARAMS.to_vec();
+    allowed.extend(names.iter().map(String::as_str));
+    allowed.extend_from_slice(allowed_extra);
+    let query = ctx.query(&allowed)?;
+    let (narrowing, _) = narrowing_sql(entity, &ctx.links, &query)?;
+    let page = PageRequest::parse(&query, &path, &entity.filter_fields(), &ctx.state.tokens)?;
+    let links = ctx.links.clone();
+    let state = ctx.state.clone();
+    let forms = ctx.forms;
+    let body = ctx
+        .db(move |conn| {
+            if let Some((owner, id)) = guard {
+                if !db::exists(conn, owner.table, id)? {
+                    return Err(owner.not_found(id));
+                }
+            }
+            let mut sql = entity.select(conn);
+            sql.append(&extra).append(&narrowing);
+            page.push_tail(&mut sql, entity.table);
+            let mut rows = entity.load(conn, &links, &sql)?;
+            relations::attach_links(conn, &links, entity, &mut rows)?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let items = rows.into_iter().map(|r| Value::Object(r.body)).collect();
+            let mut body = page.render(&links, entity.path, items, &ids, &state.tokens, Map::new());
+            if forms {
+                body["_templates"] = forms::collection(&links, entity);
+            }
+            Ok(body)
+        })
+        .await?;
+    Ok(ctx.respond(StatusCode::OK, &body))
+}
+
+async fn list(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    list_page(
+        &ctx,
+        entity,
+        entity.path.to_owned(),
+        Sql::default(),
+        &[],
+        None,
+    )
+    .await
+}
+
+/// The `embed` parameter: which related collections to include in `_embedded`.
+fn embeds(entity: &'static Entity, query: &Query) -> ApiResult<Vec<View>> {
+    let Some(list) = query.get("embed") else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(|name| {
+            relations::views_from(entity)
+                .find(|view| view.to.entity.path == name.trim())
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "embed",
+                        format!(
+                            "a {} can embed {}",
+                            entity.name,
+                            relations::views_from(entity)
+                                .map(|v| v.to.entity.path)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Reads one resource and renders it in full: relation links, `_embedded` as asked,
+/// `_templates` for HAL-FORMS.
+pub async fn read_item(
+    ctx: &Ctx,
+    entity: &'static Entity,
+    id: i64,
+    status: StatusCode,
+) -> ApiResult<HttpResponse> {
+    let query = ctx.query(&["embed"])?;
+    let views = embeds(entity, &query)?;
+    let links = ctx.links.clone();
+    let (item, embedded) = ctx
+        .db(move |conn| {
+            let item = entity.find(conn, &links, id)?;
+            let mut embedded = Map::new();
+            for view in views {
+                let to = view.to.entity;
+                let mut sql = to.select(conn);
+                sql.push(" AND ").append(&view.narrowing(id));
+                sql.push(&format!(" ORDER BY {}.id LIMIT ", to.table))
+                    .bind(relations::MAX_ITEM_LINKS);
+                let mut rows = to.load(conn, &links, &sql)?;
+                relations::attach_links(conn, &links, to, &mut rows)?;
+                embedded.insert(
+                    to.path.to_owned(),
+                    Value::Array(rows.into_iter().map(|r| Value::Object(r.body)).collect()),
+                );
+            }
+            Ok((item, embedded))
+        })
+        .await?;
+    Ok(ctx.respond_item(status, &decorate(ctx, entity, item, embedded)))
+}
+
+/// Adds `_embedded` and, for HAL-FORMS clients, `_templates` to a rendered item. The
+/// ETag stays that of the canonical body.
+pub fn decorate(
+    ctx: &Ctx,
+    entity: &'static Entity,
+    mut item: Item,
+    embedded: Map<String, Value>,
+) -> Item {
+    if !embedded.is_empty() {
+        item.body["_embedded"] = Value::Object(embedded);
+    }
+    if ctx.forms {
+        item.body["_templates"] = forms::item(&ctx.links, entity);
+    }
+    item
+}
+
+async fn read(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    let id = path_id(ctx.req.match_info().get("id").unwrap_or(""))?;
+    read_item(&ctx, entity, id, StatusCode::OK).await
+}
+
+/// Creates a resource from a body inside the caller's transaction and returns its id.
+pub fn insert_from_body(
+    conn: &mut db::DbConn,
+    links: &Links,
+    entity: &'static Entity,
+    body: &Map<String, Value>,
+) -> ApiResult<i64> {
+    let values = entity.parse_body(links, body, None, true, &[])?;
+    entity.check_references(conn, &values, None)?;
+    entity.insert(conn, &values)
+}
+
+async fn create(ctx: Ctx, entity: &'static Entity, body: Body) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    let body = body.json_object(&Method::POST)?;
+    // Validate before taking a connection, so a bad body costs no database work.
+    entity.parse_body(&ctx.links, &body, None, true, &[])?;
+    let links = ctx.links.clone();
+    let item = ctx
+        .db(move |conn| {
+            db::write(conn, |conn| {
+                let id = insert_from_body(conn, &links, entity, &body)?;
+                entity.find(conn, &links, id)
+            })
+        })
+        .await?;
+    Ok(ctx.created(&decorate(&ctx, entity, item, Map::new())))
+}
+
+/// PUT (`patch == false`) and PATCH (a JSON merge patch of the writable properties;
+/// link arrays set relations, §2a), in one transaction, guarded by `If-Match`.
+async fn replace(
+    ctx: Ctx,
+    entity: &'static Entity,
+    body: Body,
+    patch: bool,
+) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    let id = path_id(ctx.req.match_info().get("id").unwrap_or(""))?;
+    let method = if patch { Method::PATCH } else { Method::PUT };
+    let body = body.json_object(&method)?;
+    let related = if patch {
+        relations::patch_links(entity, &ctx.links, &body)?
+    } else {
+        Vec::new()
+    };
+    let skip: Vec<&str> = if patch {
+        relations::patchable(entity)
+            .iter()
+            .map(|(name, _)| *name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let links = ctx.links.clone();
+    let if_match = ctx.if_match();
+    let item = ctx
+        .db(move |conn| {
+            db::write(conn, |conn| {
+                if !db::lock_row(conn, entity.table, id)? {
+                    return Err(entity.not_found(id));
+                }
+                let current = entity.find(conn, &links, id)?;
+                current.check_if_match(if_match.as_deref())?;
+                let Value::Object(current_map) = &current.body else {
+                    return Err(ApiError::Internal("item is not an object".into()));
+                };
+                let values = entity.parse_body(&links, &body, Some(current_map), !patch, &skip)?;
+                entity.check_references(conn, &values, Some(id))?;
+                entity.update(conn, id, &values)?;
+                for (view, ids) in &related {
+                    view.set(conn, view.to.entity.path, id, ids)?;
+                }
+                entity.find(conn, &links, id)
+            })
+        })
+        .await?;
+    Ok(ctx.respond_item(StatusCode::OK, &decorate(&ctx, entity, item, Map::new())))
+}
+
+async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    let id = path_id(ctx.req.match_info().get("id").unwrap_or(""))?;
+    let links = ctx.links.clone();
+    let if_match = ctx.if_match();
+    ctx.db(move |conn| {
+        db::write(conn, |conn| {
+            if !db::lock_row(conn, entity.table, id)? {
+                return Err(entity.not_found(id));
+            }
+            if if_match.is_some() {
+                entity
+                    .find(conn, &links, id)?
+                    .check_if_match(if_match.as_deref())?;
+            }
+            entity.delete(conn, id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /{collection}?book_id=1`: every matching resource in one statement and one
+/// transaction; `{"deletedCount": N}`. Without a narrowing parameter it is 400, so a
+/// stray request never deletes everything.
+async fn bulk_delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    let names = narrowing_names(entity);
+    let allowed: Vec<&str> = names.iter().map(String::as_str).collect();
+    let query = ctx.query(&allowed)?;
+    let (narrowing, any) = narrowing_sql(entity, &ctx.links, &query)?;
+    if !any {
+        return Err(ApiError::field(
+            "query",
+            format!(
+                "bulk delete needs at least one of {} (it never deletes everything)",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let count = ctx
+        .db(move |conn| {
+            db::write(conn, |conn| {
+                let mut sql = Sql::new(&format!("DELETE FROM {} WHERE 1 = 1", entity.table));
+                sql.append(&narrowing);
+                Ok(sql.execute(conn)?)
+            })
+        })
+        .await?;
+    Ok(ctx.respond(StatusCode::OK, &json!({ "deletedCount": count })))
+}
