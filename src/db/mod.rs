@@ -102,6 +102,23 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Opens one connection outside any pool, with the same settings as pooled ones (for
+/// tools and tests that inspect the database).
+pub fn connect(database_url: &str) -> Result<DbConn, diesel::r2d2::Error> {
+    r2d2::ManageConnection::connect(&Manager {
+        target: Target::parse(database_url),
+    })
+}
+
+/// Reads one integer (a count, a sum) from a query with no bound values.
+pub fn scalar(conn: &mut DbConn, query: &str) -> QueryResult<i64> {
+    Sql::new(query)
+        .load::<IdRow>(conn)?
+        .pop()
+        .map(|row| row.id)
+        .ok_or(diesel::result::Error::NotFound)
+}
+
 /// What opening the database found.
 pub struct Opened {
     /// The pool.

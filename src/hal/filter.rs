@@ -1144,54 +1144,65 @@ mod tests {
     }
 
     #[test]
-    fn random_token_soup_never_panics() {
-        // A fixed linear congruential generator keeps the test deterministic.
-        let pieces = [
-            "id",
-            "name",
-            "price",
-            "published",
-            "nope",
-            " ",
+    fn random_and_mutated_filters_never_panic() {
+        // Valid filters built from these pieces, then some with a stray piece inserted
+        // at a random place; a fixed generator keeps the test deterministic.
+        let comparisons = [
+            "id = 1",
+            "id>=-3",
+            r#"name : "x""#,
+            r#"name != "a\"b""#,
+            "price < 12.345",
+            r#"price = "0.5""#,
+            r#"published > "2024-02-29""#,
+            "NOT id = 2",
+            "(id = 1 OR id = 2)",
+        ];
+        let joins = [" AND ", " OR ", "AND", " OR NOT "];
+        let strays = [
             "(",
             ")",
             "AND",
             "OR",
             "NOT",
             "=",
-            "!=",
-            "<",
-            "<=",
-            ">",
-            ">=",
-            ":",
             "!",
             "-",
             ".",
             "1",
-            "-0.5",
-            "12.345",
+            "1.5",
             "99999999999999999999",
-            "\"x\"",
-            "\"2024-02-29\"",
             "\"",
             "\\",
             "é",
             "\u{0}",
+            " ",
+            "nope",
+            ":",
+            "<",
         ];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut accepted = 0;
-        for _ in 0..20_000 {
-            let mut input = String::new();
+        let mut next = |bound: usize| {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            let len = (state >> 59) as usize;
-            for _ in 0..len {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                input.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(state >> 33).unwrap_or(0) % bound
+        };
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..20_000 {
+            let mut input = comparisons[next(comparisons.len())].to_owned();
+            for _ in 0..next(5) {
+                input.push_str(joins[next(joins.len())]);
+                input.push_str(comparisons[next(comparisons.len())]);
+            }
+            if next(2) == 0 {
+                let boundaries: Vec<usize> = input
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain([input.len()])
+                    .collect();
+                let at = boundaries[next(boundaries.len())];
+                input.insert_str(at, strays[next(strays.len())]);
             }
             match parse(&input, FIELDS) {
                 Ok(filter) => {
@@ -1200,10 +1211,16 @@ mod tests {
                     let placeholders = sql.text().matches('$').count();
                     assert_eq!(placeholders, sql.binds().len(), "{input:?}");
                 }
-                Err(e) => assert!(e.position <= input.chars().count(), "{input:?}: {e}"),
+                Err(e) => {
+                    refused += 1;
+                    assert!(e.position <= input.chars().count(), "{input:?}: {e}");
+                }
             }
         }
-        assert!(accepted > 100, "only {accepted} inputs parsed");
+        assert!(
+            accepted > 5_000 && refused > 2_000,
+            "{accepted} / {refused}"
+        );
     }
 
     #[test]

@@ -95,13 +95,14 @@ impl PageTokens {
         if bytes.len() != TOKEN_LEN {
             return Err(MALFORMED);
         }
-        let (id, tag) = rest.split_at(ID_LEN);
-        let id: [u8; ID_LEN] = id.try_into().map_err(|_| MALFORMED)?;
+        let Some((id, tag)) = rest.split_first_chunk::<ID_LEN>() else {
+            return Err(MALFORMED);
+        };
         // Constant-time comparison of the leading TAG_LEN bytes of the full MAC.
-        self.keyed(&id, scope)
+        self.keyed(id, scope)
             .verify_truncated_left(tag)
             .map_err(|_| FORGED)?;
-        Ok(i64::from_be_bytes(id))
+        Ok(i64::from_be_bytes(*id))
     }
 
     fn keyed(&self, id: &[u8; ID_LEN], scope: &str) -> HmacSha256 {

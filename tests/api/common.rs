@@ -1,0 +1,288 @@
+//! Spawns the real application on a random port over a fresh database, and gives tests
+//! an HTTP client and a way to look into the database.
+
+use std::net::TcpListener;
+
+use halyard::app;
+use halyard::config::Config;
+use reqwest::{Method, Response};
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server over its own database.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub database_url: String,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+/// The PostgreSQL server for the PostgreSQL run of the suite, if configured.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("HALYARD_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+fn unique_name() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).expect("randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn with_database(admin_url: &str, database: &str) -> String {
+    let mut url = url::Url::parse(admin_url).expect("HALYARD_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{database}"));
+    url.into()
+}
+
+fn admin_execute(admin_url: &str, statement: &str) {
+    let mut conn = halyard::db::connect(admin_url).expect("connect to the PostgreSQL test server");
+    diesel::connection::SimpleConnection::batch_execute(&mut conn, statement)
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+}
+
+/// Starts the app over a fresh database of `backend`. Returns `None` for PostgreSQL when
+/// `HALYARD_TEST_POSTGRES_URL` is not set.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to adjust the configuration.
+pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    let (database_url, sqlite_dir, pg_drop) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let path = dir.path().join("halyard.db");
+            (path.to_string_lossy().into_owned(), Some(dir), None)
+        }
+        Backend::Postgres => {
+            let admin = postgres_admin_url()?;
+            let name = format!("halyard_test_{}", unique_name());
+            let create = format!("CREATE DATABASE {name}");
+            let admin_clone = admin.clone();
+            tokio::task::spawn_blocking(move || admin_execute(&admin_clone, &create))
+                .await
+                .expect("create the test database");
+            (with_database(&admin, &name), None, Some((admin, name)))
+        }
+    };
+    let mut config = Config::for_database(&database_url);
+    adjust(&mut config);
+    let state = tokio::task::spawn_blocking(move || app::prepare(&config))
+        .await
+        .expect("prepare")
+        .expect("the app starts");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+    let port = listener.local_addr().expect("local address").port();
+    let server = app::start(listener, state, Some(2)).expect("server starts");
+    tokio::spawn(server);
+    Some(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        backend,
+        database_url,
+        _sqlite_dir: sqlite_dir,
+        pg_drop,
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_drop.take() {
+            // FORCE: the server's pooled connections are still open.
+            let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = std::thread::spawn(move || admin_execute(&admin, &statement)).join();
+        }
+    }
+}
+
+/// A response read whole: status, headers and body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    async fn read(response: Response) -> Reply {
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.text().await.expect("response body"),
+        }
+    }
+
+    /// The body as JSON (panics with the body when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII header").to_owned())
+    }
+
+    /// The media type without parameters.
+    pub fn content_type(&self) -> String {
+        self.header("content-type")
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        self
+    }
+
+    /// Asserts a problem+json answer with this status, and returns the problem.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16) -> Value {
+        self.assert_status(status);
+        assert_eq!(self.content_type(), "application/problem+json", "{}", self.text);
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        assert!(problem["type"].is_string() && problem["title"].is_string());
+        assert!(problem["detail"].is_string());
+        problem
+    }
+}
+
+impl TestApp {
+    /// The absolute URL of a path (`/books/1`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends a request with optional headers and body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, String)>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some((content_type, body)) = body {
+            request = request.header("content-type", content_type).body(body);
+        }
+        Reply::read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, &[], None).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, &[], Some(("application/json", body.to_string())))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PUT, path, &[], Some(("application/json", body.to_string())))
+            .await
+    }
+
+    pub async fn put_empty(&self, path: &str) -> Reply {
+        self.send(Method::PUT, path, &[], None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, &[], Some(("application/json", body.to_string())))
+            .await
+    }
+
+    /// Sends a `text/uri-list` body.
+    pub async fn uri_list(&self, method: Method, path: &str, uris: &[&str]) -> Reply {
+        self.send(method, path, &[], Some(("text/uri-list", uris.join("\r\n"))))
+            .await
+    }
+
+    /// Creates a resource and returns its body (asserting 201).
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let reply = self.post(path, body).await;
+        reply.assert_status(201);
+        reply.json()
+    }
+
+    /// Reads one integer from the database directly (a count, a sum).
+    pub async fn scalar(&self, query: &str) -> i64 {
+        let url = self.database_url.clone();
+        let query = query.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = halyard::db::connect(&url).expect("connect to the test database");
+            halyard::db::scalar(&mut conn, &query).expect("query the test database")
+        })
+        .await
+        .expect("database check")
+    }
+}
+
+/// The `href`s of a link array or a single link (`_links.authors`).
+pub fn hrefs(links: &Value) -> Vec<String> {
+    match links {
+        Value::Array(items) => items
+            .iter()
+            .map(|l| l["href"].as_str().expect("href").to_owned())
+            .collect(),
+        Value::Object(_) => vec![links["href"].as_str().expect("href").to_owned()],
+        _ => Vec::new(),
+    }
+}
+
+/// Declares tests that run once on SQLite and once on PostgreSQL (when
+/// `HALYARD_TEST_POSTGRES_URL` is set). Each test is `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::common::spawn_app($crate::common::Backend::Sqlite)
+                        .await
+                        .expect("SQLite always runs");
+                    super::$name(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) =
+                        $crate::common::spawn_app($crate::common::Backend::Postgres).await
+                    {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}

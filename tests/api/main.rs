@@ -1,0 +1,6 @@
+//! The integration suite: every test talks HTTP to a real server over a real database,
+//! on SQLite and (with `HALYARD_TEST_POSTGRES_URL`) PostgreSQL.
+
+mod common;
+
+mod catalogue;
