@@ -70,7 +70,12 @@ pub fn prepare(config: &Config) -> Result<AppState, StartError> {
     let load_demo = match config.demo_data {
         DemoData::Never => false,
         DemoData::Auto => opened.created,
-        DemoData::Always => true,
+        // "always" still never loads it twice: only into a catalogue with no books.
+        DemoData::Always => {
+            db::scalar(&mut conn, "SELECT COUNT(*) AS id FROM books")
+                .map_err(|e| StartError(format!("reading the catalogue: {e}")))?
+                == 0
+        }
     };
     if load_demo {
         demo::load(&mut conn).map_err(|e| StartError(format!("loading demo data: {e}")))?;
