@@ -111,6 +111,7 @@ pub fn start(
             .wrap(ErrorHandlers::new().default_handler(as_problem))
             .wrap(actix_web::middleware::from_fn(cors))
             .wrap(Logger::new("%r %s %Dms"))
+            .configure(|cfg| root_without_slash(cfg, &prefix))
             .service(web::scope(&prefix).configure(resources::configure))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("no resource at this path".into()))
@@ -121,6 +122,24 @@ pub fn start(
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// With a public URL that has a path (`https://x.example/api/v1`), the root is
+/// `/api/v1/`; a client that requests the configured URL as written (`/api/v1`) is sent
+/// there instead of getting a 404 for the very address it was given.
+fn root_without_slash(cfg: &mut web::ServiceConfig, prefix: &str) {
+    if prefix.is_empty() {
+        return;
+    }
+    let root = format!("{prefix}/");
+    cfg.service(web::resource(prefix).to(move || {
+        let root = root.clone();
+        async move {
+            HttpResponse::PermanentRedirect()
+                .insert_header((header::LOCATION, root))
+                .finish()
+        }
+    }));
 }
 
 /// Every response to a cross-origin request may be read by any origin; the headers a

@@ -235,7 +235,8 @@ impl From<DieselError> for ApiError {
             }
             DieselError::DatabaseError(_, info)
                 if info.message().contains("database is locked")
-                    || info.message().contains("could not serialize") =>
+                    || info.message().contains("could not serialize")
+                    || info.message().contains("deadlock detected") =>
             {
                 ApiError::Unavailable("the database is busy; retry".into())
             }

@@ -19,6 +19,16 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// Any advisory-lock key will do as long as every Halyard instance uses the same one.
 const MIGRATION_LOCK: i64 = 4_861_679_617;
 
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// Unicode lower-casing for case-insensitive matching (the filter's `:`). SQLite's
+    /// built-in `lower` folds ASCII only, so SQLite connections get this Rust version;
+    /// PostgreSQL defines it in SQL over its own `lower`.
+    fn casefold(
+        text: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 /// A connection to either backend; queries written once run on both.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -86,6 +96,10 @@ impl r2d2::ManageConnection for Manager {
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                casefold_utils::register_impl(&mut conn, |text: Option<String>| {
+                    text.map(|t| t.to_lowercase())
+                })
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -231,13 +245,17 @@ struct IdRow {
 }
 
 /// Locks one row until the transaction ends and says whether it exists. On PostgreSQL
-/// this is `FOR UPDATE`, so racing writers to the same row (a book's royalties) queue up
-/// across instances; on SQLite the immediate transaction already holds the only write lock.
+/// this is `FOR NO KEY UPDATE`, so racing writers to the same row (a book's royalties)
+/// queue up across instances; on SQLite the immediate transaction already holds the only
+/// write lock.
 pub fn lock_row(conn: &mut DbConn, table: &str, id: i64) -> QueryResult<bool> {
     let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE id = "));
     sql.bind(id);
     if is_postgres(conn) {
-        sql.push(" FOR UPDATE");
+        // Not `FOR UPDATE`: that also blocks the `FOR KEY SHARE` lock every foreign-key
+        // insert takes on the rows it references, so a book's PATCH (locks the book, links
+        // an author) and that author's PATCH (locks the author, links the book) deadlocked.
+        sql.push(" FOR NO KEY UPDATE");
     }
     Ok(!sql.load::<IdRow>(conn)?.is_empty())
 }

@@ -67,9 +67,16 @@ impl Sql {
         self
     }
 
-    /// Appends a placeholder and binds `value` to it.
+    /// Appends a placeholder and binds `value` to it; `NULL` is written as a literal.
     pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
-        self.binds.push(value.into());
+        let value = value.into();
+        if value == Value::Null {
+            // A bound NULL needs a type, and PostgreSQL refuses a text NULL in a BIGINT
+            // column; the untyped literal takes the type of wherever it lands.
+            self.text.push_str("NULL");
+            return self;
+        }
+        self.binds.push(value);
         self.text.push('$');
         self.text.push_str(&self.binds.len().to_string());
         self
@@ -145,6 +152,19 @@ mod tests {
         let mut sql = Sql::new("SELECT 1 WHERE a = ");
         sql.bind(1).push(" AND b = ").bind("x");
         assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b = $2");
+        assert_eq!(sql.binds(), &[Value::Int(1), Value::Text("x".into())]);
+    }
+
+    #[test]
+    fn null_is_a_literal_so_it_fits_any_column_type() {
+        let mut sql = Sql::new("INSERT INTO t (a, b, c) VALUES (");
+        sql.bind(1)
+            .push(", ")
+            .bind(Value::Null)
+            .push(", ")
+            .bind("x")
+            .push(")");
+        assert_eq!(sql.text(), "INSERT INTO t (a, b, c) VALUES ($1, NULL, $2)");
         assert_eq!(sql.binds(), &[Value::Int(1), Value::Text("x".into())]);
     }
 

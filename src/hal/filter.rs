@@ -137,7 +137,9 @@ enum Node {
         op: Op,
         value: Value,
     },
-    /// `(lower(column) LIKE lower($n) ESCAPE '\')`, the pattern already escaped.
+    /// `(casefold(column) LIKE casefold($n) ESCAPE '\')`, the pattern already escaped.
+    /// `casefold` is Unicode-aware on both backends (SQLite's own `lower` folds ASCII
+    /// only): a SQL function on PostgreSQL, a Rust one registered on each SQLite connection.
     Like {
         column: &'static str,
         pattern: String,
@@ -164,9 +166,9 @@ impl Node {
                     .push(")");
             }
             Node::Like { column, pattern } => {
-                sql.push("(lower(")
+                sql.push("(casefold(")
                     .push(column)
-                    .push(") LIKE lower(")
+                    .push(") LIKE casefold(")
                     .bind(pattern.as_str())
                     .push(") ESCAPE '\\')");
             }
@@ -1025,7 +1027,7 @@ mod tests {
         assert_eq!(
             sql(r#"name : "Tol""#),
             (
-                "(lower(t.name) LIKE lower($1) ESCAPE '\\')".to_owned(),
+                "(casefold(t.name) LIKE casefold($1) ESCAPE '\\')".to_owned(),
                 vec![Value::Text("%Tol%".into())]
             )
         );
@@ -1236,7 +1238,7 @@ mod tests {
             .replace("t.id", "")
             .replace("t.price_cents", "")
             .replace("t.published", "")
-            .replace("lower", "")
+            .replace("casefold", "")
             .replace("LIKE", "")
             .replace("ESCAPE '\\'", "")
             .replace("AND", "")

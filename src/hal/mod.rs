@@ -121,9 +121,19 @@ impl Ctx {
             Some(url) => url.clone(),
             None => {
                 let info = req.connection_info();
-                let prefix = state.prefix.as_str();
-                Url::parse(&format!("{}://{}{}/", info.scheme(), info.host(), prefix))
-                    .map_err(|_| ApiError::field("Host", "is not a valid host name"))?
+                let root = format!("{}/", state.prefix);
+                // A Host with '/', '?', '#' or '@' still parses, but as a path, query or
+                // user name: links would point somewhere the client never named.
+                Url::parse(&format!("{}://{}{root}", info.scheme(), info.host()))
+                    .ok()
+                    .filter(|url| {
+                        url.path() == root
+                            && url.query().is_none()
+                            && url.fragment().is_none()
+                            && url.username().is_empty()
+                            && url.password().is_none()
+                    })
+                    .ok_or_else(|| ApiError::field("Host", "is not a valid host name"))?
             }
         };
         Ok(Ctx {
@@ -172,7 +182,7 @@ impl Ctx {
     pub fn respond_item(&self, status: StatusCode, item: &Item) -> HttpResponse {
         if self.req.method() == Method::GET || self.req.method() == Method::HEAD {
             if let Some(tags) = header_text(self.req.headers(), &header::IF_NONE_MATCH) {
-                if etag_matches(&tags, &item.etag) {
+                if etag_matches_weakly(&tags, &item.etag) {
                     return HttpResponse::NotModified()
                         .insert_header((header::ETAG, item.etag.clone()))
                         .insert_header((header::VARY, "Accept"))
@@ -245,12 +255,21 @@ fn header_text(headers: &HeaderMap, name: &header::HeaderName) -> Option<String>
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-/// Strong comparison against a header list such as `"a", "b"` or `*`.
+/// Strong comparison against a header list such as `"a", "b"` or `*` (`If-Match`).
 fn etag_matches(header_value: &str, etag: &str) -> bool {
     header_value
         .split(',')
         .map(str::trim)
         .any(|tag| tag == "*" || tag == etag)
+}
+
+/// Weak comparison, as RFC 9110 prescribes for `If-None-Match`: a cache or proxy that
+/// weakened our tag (`W/"a"`) still gets its 304.
+fn etag_matches_weakly(header_value: &str, etag: &str) -> bool {
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
 /// True when `Accept` ranks `wanted` strictly first among the types it names.
@@ -432,16 +451,18 @@ impl Body {
         }
     }
 
-    /// The lines of a `text/uri-list` body (RFC 2483): blank lines and `#` comments
-    /// are skipped.
-    pub fn uri_list(&self) -> ApiResult<Vec<String>> {
+    /// The URIs of a `text/uri-list` body (RFC 2483), each with its line number as sent
+    /// (counting from 1), so an error can name the line the client wrote; blank lines
+    /// and `#` comments are skipped.
+    pub fn uri_list(&self) -> ApiResult<Vec<(usize, String)>> {
         let text = std::str::from_utf8(&self.bytes)
             .map_err(|_| ApiError::field("body", "text/uri-list must be UTF-8"))?;
         Ok(text
             .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty() && !line.starts_with('#'))
-            .map(str::to_owned)
+            .enumerate()
+            .map(|(i, line)| (i + 1, line.trim()))
+            .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+            .map(|(number, line)| (number, line.to_owned()))
             .collect())
     }
 }

@@ -164,10 +164,9 @@ async fn unlink(ctx: Ctx, view: View) -> ApiResult<HttpResponse> {
 fn uri_ids(ctx: &Ctx, view: View, body: &Body) -> ApiResult<Vec<i64>> {
     body.uri_list()?
         .iter()
-        .enumerate()
-        .map(|(i, line)| {
+        .map(|(number, line)| {
             reference::parse_reference_str(line, view.to.entity.path, ctx.links.base())
-                .map_err(|message| ApiError::field(format!("line {}", i + 1), message))
+                .map_err(|message| ApiError::field(format!("line {number}"), message))
         })
         .collect()
 }

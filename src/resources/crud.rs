@@ -309,7 +309,7 @@ async fn replace(
     let item = ctx
         .db(move |conn| {
             db::write(conn, |conn| {
-                if !db::lock_row(conn, entity.table, id)? {
+                if !entity.lock(conn, id)? {
                     return Err(entity.not_found(id));
                 }
                 let current = entity.find(conn, &links, id)?;
@@ -337,7 +337,7 @@ async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
     let if_match = ctx.if_match();
     ctx.db(move |conn| {
         db::write(conn, |conn| {
-            if !db::lock_row(conn, entity.table, id)? {
+            if !entity.lock(conn, id)? {
                 return Err(entity.not_found(id));
             }
             if if_match.is_some() {

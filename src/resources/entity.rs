@@ -352,8 +352,10 @@ impl Entity {
     fn field_for_key(&self, key: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| {
             f.name == key
-                || f.column == key
-                || matches!(f.kind, Kind::Ref { rel, .. } if rel == key)
+                // A reference also takes its snake_case twin (`book_id`, its column) and its
+                // link relation (`book`). Other columns are storage details, not properties:
+                // `price_cents` must not be read as a price in whole units.
+                || matches!(f.kind, Kind::Ref { rel, .. } if rel == key || f.column == key)
         })
     }
 
@@ -384,6 +386,11 @@ impl Entity {
                 }
                 if text.chars().count() > max {
                     return Err(format!("must be at most {max} characters long"));
+                }
+                // PostgreSQL cannot store NUL in text (SQLite can): refuse it on both,
+                // so the backends agree and it is a 400, not a failed INSERT.
+                if text.contains('\0') {
+                    return Err("must not contain the NUL character".into());
                 }
                 Ok((
                     vec![(field.column, db::Value::Text(text.to_owned()))],
@@ -430,6 +437,25 @@ impl Entity {
                 Ok((vec![(field.column, db::Value::Int(id))], json!(id)))
             }
         }
+    }
+
+    /// Locks one row for a write and says whether it exists. The rows its shares'
+    /// ceilings lock (a relation's book) are locked first, so every writer takes the
+    /// book before the relation: a royalties write racing a book's PATCH or DELETE then
+    /// waits its turn instead of deadlocking.
+    pub fn lock(&self, conn: &mut DbConn, id: i64) -> ApiResult<bool> {
+        for field in self.fields {
+            if let Kind::Share {
+                ceiling: Some((group_column, group_table)),
+                ..
+            } = field.kind
+            {
+                if let Ok(group) = self.column_of(conn, Some(id), group_column) {
+                    db::lock_row(conn, group_table, group)?;
+                }
+            }
+        }
+        Ok(db::lock_row(conn, self.table, id)?)
     }
 
     /// Checks that every referenced resource exists (422 naming the field otherwise) and

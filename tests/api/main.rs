@@ -4,3 +4,4 @@
 mod common;
 
 mod catalogue;
+mod relations;

@@ -1,3 +1,8 @@
+-- Unicode lower-casing for case-insensitive filters; SQLite connections register a
+-- function of the same name.
+CREATE FUNCTION casefold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT lower($1) $$;
+
 -- Secrets shared by every instance (the page-token signing key).
 CREATE TABLE server_keys (
     name TEXT PRIMARY KEY NOT NULL,
