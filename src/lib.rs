@@ -1,6 +1,7 @@
 //! Halyard: a HAL hypermedia API server that gets relationships right.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod decimal;

@@ -127,8 +127,7 @@ impl Reply {
 
     /// The body as JSON (panics with the body when it is not).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 
     /// A header as text.
@@ -151,7 +150,11 @@ impl Reply {
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 
@@ -159,7 +162,12 @@ impl Reply {
     #[track_caller]
     pub fn assert_problem(&self, status: u16) -> Value {
         self.assert_status(status);
-        assert_eq!(self.content_type(), "application/problem+json", "{}", self.text);
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "{}",
+            self.text
+        );
         let problem = self.json();
         assert_eq!(problem["status"], status);
         assert!(problem["type"].is_string() && problem["title"].is_string());
@@ -201,13 +209,23 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(Method::POST, path, &[], Some(("application/json", body.to_string())))
-            .await
+        self.send(
+            Method::POST,
+            path,
+            &[],
+            Some(("application/json", body.to_string())),
+        )
+        .await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Reply {
-        self.send(Method::PUT, path, &[], Some(("application/json", body.to_string())))
-            .await
+        self.send(
+            Method::PUT,
+            path,
+            &[],
+            Some(("application/json", body.to_string())),
+        )
+        .await
     }
 
     pub async fn put_empty(&self, path: &str) -> Reply {
@@ -215,14 +233,24 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Reply {
-        self.send(Method::PATCH, path, &[], Some(("application/json", body.to_string())))
-            .await
+        self.send(
+            Method::PATCH,
+            path,
+            &[],
+            Some(("application/json", body.to_string())),
+        )
+        .await
     }
 
     /// Sends a `text/uri-list` body.
     pub async fn uri_list(&self, method: Method, path: &str, uris: &[&str]) -> Reply {
-        self.send(method, path, &[], Some(("text/uri-list", uris.join("\r\n"))))
-            .await
+        self.send(
+            method,
+            path,
+            &[],
+            Some(("text/uri-list", uris.join("\r\n"))),
+        )
+        .await
     }
 
     /// Creates a resource and returns its body (asserting 201).
