@@ -106,6 +106,12 @@ pub fn load(conn: &mut DbConn) -> diesel::QueryResult<()> {
         for (statement, values) in statements {
             Sql::with_binds(statement, values.to_vec()).execute(conn)?;
         }
+        // Every user has a cart, from the moment they exist.
+        let mut carts = Sql::new("INSERT INTO carts (user_id, updated_at) SELECT id, ");
+        carts
+            .bind(crate::clock::Utc::now().rfc3339())
+            .push(" FROM users");
+        carts.execute(conn)?;
         Sql::new(
             "INSERT INTO group_members (group_id, user_id) VALUES (1, 1), (1, 2), (1, 3), (2, 1)",
         )

@@ -11,6 +11,7 @@ use crate::db::{self, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::hal::page::{PageRequest, PAGE_PARAMS};
 use crate::hal::{forms, path_id, reference, Body, Ctx, Item, Links, Query};
+use crate::relations::children::Children;
 use crate::relations::{self, View};
 use crate::resources::entity::{Auth, Kind};
 
@@ -152,7 +153,8 @@ pub async fn list_page(
             relations::attach_links(conn, &links, entity, &mut rows)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let items = rows.into_iter().map(|r| Value::Object(r.body)).collect();
-            let mut body = page.render(&links, entity.path, items, &ids, &state.tokens, Map::new());
+            let mut body =
+                page.render(&links, entity.rel(), items, &ids, &state.tokens, Map::new());
             if forms {
                 body["_templates"] = forms::collection(&links, entity);
             }
@@ -174,51 +176,59 @@ async fn list(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
     .await
 }
 
-/// A related collection an item can embed: its entity and the condition narrowing it
-/// to the item's related resources.
-fn embeddable(entity: &'static Entity) -> Vec<(&'static Entity, Box<dyn Fn(i64) -> Sql + Send>)> {
-    let mut out: Vec<(&'static Entity, Box<dyn Fn(i64) -> Sql + Send>)> = Vec::new();
-    for view in relations::views_from(entity) {
-        out.push((
-            view.to.entity,
-            Box::new(move |id| {
+/// A related collection an item can embed: the other side of a pair, or children.
+#[derive(Clone, Copy)]
+enum Related {
+    Pair(View),
+    Children(&'static Children),
+}
+
+impl Related {
+    fn entity(self) -> &'static Entity {
+        match self {
+            Related::Pair(view) => view.to.entity,
+            Related::Children(children) => children.child,
+        }
+    }
+
+    /// The condition narrowing the related collection to item `id`'s.
+    fn narrowing(self, id: i64) -> Sql {
+        match self {
+            Related::Pair(view) => {
                 let mut sql = Sql::new(" AND ");
                 sql.append(&view.narrowing(id));
                 sql
-            }),
-        ));
+            }
+            Related::Children(children) => children.narrowing(id),
+        }
     }
-    for children in relations::children_of(entity) {
-        out.push((children.child, Box::new(move |id| children.narrowing(id))));
-    }
-    out
 }
 
 /// The `embed` parameter: which related collections to include in `_embedded`.
-fn embeds(
-    entity: &'static Entity,
-    query: &Query,
-) -> ApiResult<Vec<(&'static Entity, Box<dyn Fn(i64) -> Sql + Send>)>> {
+fn embeds(entity: &'static Entity, query: &Query) -> ApiResult<Vec<Related>> {
     let Some(list) = query.get("embed") else {
         return Ok(Vec::new());
     };
-    let mut available = embeddable(entity);
-    let names: Vec<&str> = available.iter().map(|(e, _)| e.path).collect();
-    let unknown = |name: &str| {
-        ApiError::field(
-            "embed",
-            format!("{name:?}: a {} can embed {}", entity.name, names.join(", ")),
-        )
-    };
-    let mut chosen = Vec::new();
-    for name in list.split(',').map(str::trim) {
-        let index = available
-            .iter()
-            .position(|(e, _)| e.path == name)
-            .ok_or_else(|| unknown(name))?;
-        chosen.push(available.swap_remove(index));
-    }
-    Ok(chosen)
+    let available: Vec<Related> = relations::views_from(entity)
+        .map(Related::Pair)
+        .chain(relations::children_of(entity).map(Related::Children))
+        .collect();
+    list.split(',')
+        .map(str::trim)
+        .map(|name| {
+            available
+                .iter()
+                .copied()
+                .find(|related| related.entity().path == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = available.iter().map(|r| r.entity().path).collect();
+                    ApiError::field(
+                        "embed",
+                        format!("{name:?}: a {} can embed {}", entity.name, names.join(", ")),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Reads one resource and renders it in full: relation links, `_embedded` as asked,
@@ -236,9 +246,10 @@ pub async fn read_item(
         .db(move |conn| {
             let item = entity.find(conn, &links, id)?;
             let mut embedded = Map::new();
-            for (to, narrowing) in views {
+            for related in views {
+                let to = related.entity();
                 let mut sql = to.select(conn);
-                sql.append(&narrowing(id));
+                sql.append(&related.narrowing(id));
                 sql.push(&format!(" ORDER BY {}.id LIMIT ", to.table))
                     .bind(relations::MAX_ITEM_LINKS);
                 let mut rows = to.load(conn, &links, &sql)?;

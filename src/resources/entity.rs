@@ -149,6 +149,12 @@ struct IdRow {
 type Assignment = (&'static str, db::Value);
 
 impl Entity {
+    /// The relation name of a collection of these resources in `_embedded`: the last
+    /// segment of the path (`items` for `cart/items`).
+    pub fn rel(&self) -> &'static str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+
     /// `books/3`: the canonical path of a top-level resource.
     pub fn item_path(&self, id: i64) -> String {
         format!("{}/{}", self.path, id)
@@ -347,11 +353,22 @@ impl Entity {
         Ok(())
     }
 
-    /// Deletes one row; false when there was none.
+    /// Deletes one row; false when there was none. A row that others still refer to
+    /// without cascading (a user's orders) is a 409, decided by the foreign key so that
+    /// a race cannot slip past it.
     pub fn delete(&self, conn: &mut DbConn, id: i64) -> ApiResult<bool> {
         let mut sql = Sql::new(&format!("DELETE FROM {} WHERE id = ", self.table));
         sql.bind(id);
-        Ok(sql.execute(conn)? > 0)
+        match sql.execute(conn) {
+            Ok(count) => Ok(count > 0),
+            Err(error) if crate::error::is_foreign_key_violation(&error) => {
+                Err(ApiError::Conflict(format!(
+                    "{} {id} cannot be deleted: other resources (such as orders) still refer to it",
+                    self.name
+                )))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Validates a body against the fields and returns the column values to write.

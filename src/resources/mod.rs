@@ -4,12 +4,15 @@ pub mod authors;
 pub mod books;
 pub mod books_authors;
 pub mod cars;
+pub mod cart;
+pub mod cart_details;
 pub mod crud;
 pub mod customers;
 pub mod drivers;
 pub mod entity;
 pub mod groups;
 pub mod invoices;
+pub mod orders;
 pub mod root;
 pub mod users;
 
@@ -44,6 +47,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     invoices::configure(cfg);
     cars::configure(cfg);
     drivers::configure(cfg);
+    cart::configure(cfg);
+    cart_details::configure(cfg);
+    orders::configure(cfg);
     for pair in crate::relations::pairs::ALL {
         crate::relations::routes::configure(cfg, pair);
     }

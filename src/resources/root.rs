@@ -50,6 +50,8 @@ async fn root(ctx: Ctx) -> ApiResult<HttpResponse> {
             );
         }
     }
+    map.insert("cart".into(), links.link("cart"));
+    map.insert("orders".into(), links.link("orders"));
     map.insert("health".into(), links.link("health"));
     map.insert("openapi".into(), links.link("openapi.json"));
     Ok(ctx.respond(StatusCode::OK, &json!({ "_links": map })))
@@ -264,13 +266,63 @@ pub fn openapi_document(ctx: &Ctx) -> Value {
             }
         }
     }
+    let bearer = || json!([{ "bearer": [] }]);
+    let secured = |summary: &str, ok: &str| {
+        let mut op = operation(summary.to_owned(), ok);
+        op["security"] = bearer();
+        op
+    };
+    paths.insert(
+        "/cart".into(),
+        json!({ "get": secured("The authenticated user's cart", "200") }),
+    );
+    paths.insert(
+        "/users/{id}/cart".into(),
+        json!({ "parameters": [id_param("id")], "get": secured("A user's own cart", "200") }),
+    );
+    paths.insert(
+        "/cart/items".into(),
+        json!({ "get": secured("The cart's items", "200"), "post": secured("Add a book to the cart", "201") }),
+    );
+    paths.insert(
+        "/cart/items/{item}".into(),
+        json!({
+            "parameters": [id_param("item")],
+            "get": secured("A cart item", "200"),
+            "patch": secured("Change a cart item's quantity", "200"),
+            "delete": secured("Remove a cart item", "204"),
+        }),
+    );
+    for part in ["shipping", "billing", "payment"] {
+        paths.insert(
+            format!("/cart/{part}"),
+            json!({
+                "get": secured(&format!("The cart's {part} details"), "200"),
+                "put": secured(&format!("Replace the cart's {part} details"), "200"),
+                "patch": secured(&format!("Update the cart's {part} details"), "200"),
+            }),
+        );
+    }
+    paths.insert(
+        "/cart:checkout".into(),
+        json!({ "post": secured("Turn the cart into an order", "201") }),
+    );
+    paths.insert(
+        "/orders".into(),
+        json!({ "get": secured("The user's orders", "200") }),
+    );
+    paths.insert(
+        "/orders/{id}".into(),
+        json!({ "parameters": [id_param("id")], "get": secured("One of the user's orders", "200") }),
+    );
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Halyard", "version": env!("CARGO_PKG_VERSION"),
                   "description": "A HAL hypermedia API for a bookshop, relationships done right." },
         "servers": [{ "url": ctx.links.base().as_str().trim_end_matches('/') }],
         "paths": paths,
-        "components": { "schemas": { "Problem": {
+        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+          "schemas": { "Problem": {
             "type": "object",
             "required": ["type", "title", "status"],
             "properties": {

@@ -34,8 +34,10 @@ pub static USERS: Entity = Entity {
     auth: Auth::SelfOnly,
 };
 
-/// Issues the new user's token, in the creating transaction.
+/// Gives the new user their cart and their token, in the creating transaction: a user
+/// has a cart from the moment they exist.
 fn after_create(conn: &mut DbConn, id: i64) -> ApiResult<Map<String, Value>> {
+    super::cart::create_for(conn, id)?;
     let token = auth::issue(conn, id)?;
     Ok(Map::from_iter([("token".to_owned(), Value::String(token))]))
 }
@@ -47,7 +49,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         &USERS,
         Options {
             after_create: Some(after_create),
-            ..Options::default()
         },
     );
 }
