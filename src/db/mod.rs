@@ -17,7 +17,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Any advisory-lock key will do as long as every Halyard instance uses the same one.
-const MIGRATION_LOCK: i64 = 0x4861_6c79_6172_64;
+const MIGRATION_LOCK: i64 = 4_861_679_617;
 
 /// A connection to either backend; queries written once run on both.
 #[derive(diesel::MultiConnection)]
