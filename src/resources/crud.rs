@@ -176,8 +176,10 @@ async fn list(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
 
 /// A related collection an item can embed: its entity and the condition narrowing it
 /// to the item's related resources.
-fn embeddable(entity: &'static Entity) -> Vec<(&'static Entity, Box<dyn Fn(i64) -> Sql + Send>)> {
-    let mut out: Vec<(&'static Entity, Box<dyn Fn(i64) -> Sql + Send>)> = Vec::new();
+type Embeddable = (&'static Entity, Box<dyn Fn(i64) -> Sql + Send>);
+
+fn embeddable(entity: &'static Entity) -> Vec<Embeddable> {
+    let mut out: Vec<Embeddable> = Vec::new();
     for view in relations::views_from(entity) {
         out.push((
             view.to.entity,
@@ -195,10 +197,7 @@ fn embeddable(entity: &'static Entity) -> Vec<(&'static Entity, Box<dyn Fn(i64) 
 }
 
 /// The `embed` parameter: which related collections to include in `_embedded`.
-fn embeds(
-    entity: &'static Entity,
-    query: &Query,
-) -> ApiResult<Vec<(&'static Entity, Box<dyn Fn(i64) -> Sql + Send>)>> {
+fn embeds(entity: &'static Entity, query: &Query) -> ApiResult<Vec<Embeddable>> {
     let Some(list) = query.get("embed") else {
         return Ok(Vec::new());
     };

@@ -47,7 +47,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         &USERS,
         Options {
             after_create: Some(after_create),
-            ..Options::default()
         },
     );
 }
