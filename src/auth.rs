@@ -79,10 +79,11 @@ fn unauthorized(why: &str) -> ApiError {
 /// The user a request's `Authorization` header authenticates, or 401.
 pub fn user(conn: &mut DbConn, authorization: Option<&str>) -> ApiResult<i64> {
     let header = authorization.ok_or_else(|| unauthorized("this needs a token"))?;
+    // The scheme is case-insensitive (RFC 9110 §11.1): `BEARER` is as good as `Bearer`.
     let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .ok_or_else(|| unauthorized("the Authorization header is not a Bearer token"))?;
     let malformed = || unauthorized("the token is not valid");
     let rest = token.strip_prefix("hal_").ok_or_else(malformed)?;

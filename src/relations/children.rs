@@ -16,6 +16,10 @@ use crate::resources::crud;
 use crate::resources::entity::Entity;
 use crate::resources::Routes;
 
+/// Runs in the transaction that creates or changes a child, after the write, with the
+/// parent's id; an error undoes the write.
+pub type AfterWrite = fn(&mut DbConn, i64) -> ApiResult<()>;
+
 /// A parent and its children.
 #[derive(Debug)]
 pub struct Children {
@@ -30,6 +34,8 @@ pub struct Children {
     /// True when the children exist only under their parent (deleted with it); false
     /// for belongs-to (the parent cannot be deleted while it has children).
     pub dependent: bool,
+    /// A rule the parent keeps over all its children (an invoice's sums stay in range).
+    pub after_write: Option<AfterWrite>,
 }
 
 impl Children {
@@ -154,6 +160,9 @@ async fn create(ctx: Ctx, children: &'static Children, body: Body) -> ApiResult<
                     values.push((children.column, db::Value::Int(parent_id)));
                 }
                 let id = child.insert(conn, &values)?;
+                if let Some(check) = children.after_write {
+                    check(conn, parent_id)?;
+                }
                 child.find(conn, &links, id)
             })
         })
@@ -223,6 +232,9 @@ async fn patch(ctx: Ctx, children: &'static Children, body: Body) -> ApiResult<H
                 let values = child.parse_body(&links, &map, Some(current_map), false, &[])?;
                 child.check_references(conn, &values, Some(child_id))?;
                 child.update(conn, child_id, &values)?;
+                if let Some(check) = children.after_write {
+                    check(conn, parent_id)?;
+                }
                 child.find(conn, &links, child_id)
             })
         })

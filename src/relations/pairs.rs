@@ -9,7 +9,7 @@ use crate::resources::cars::CARS;
 use crate::resources::customers::CUSTOMERS;
 use crate::resources::drivers::DRIVERS;
 use crate::resources::groups::GROUPS;
-use crate::resources::invoices::{INVOICES, LINE_ITEMS, PAYMENTS};
+use crate::resources::invoices::{check_paid, check_total, INVOICES, LINE_ITEMS, PAYMENTS};
 use crate::resources::users::USERS;
 
 /// Books and authors, exposed three ways (§2): link-array PATCH, sub-resources on both
@@ -90,6 +90,7 @@ pub static CUSTOMER_INVOICES: Children = Children {
     column: "customer_id",
     property: Some("customerId"),
     dependent: false,
+    after_write: None,
 };
 
 /// An invoice's line items (§4): existentially dependent.
@@ -99,6 +100,7 @@ pub static INVOICE_LINE_ITEMS: Children = Children {
     column: "invoice_id",
     property: None,
     dependent: true,
+    after_write: Some(check_total),
 };
 
 /// An invoice's payments (§4): existentially dependent.
@@ -108,6 +110,7 @@ pub static INVOICE_PAYMENTS: Children = Children {
     column: "invoice_id",
     property: None,
     dependent: true,
+    after_write: Some(check_paid),
 };
 
 /// Every one-to-many relationship.
