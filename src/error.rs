@@ -51,6 +51,13 @@ pub enum ApiError {
     },
     /// 409: the request conflicts with the current state.
     Conflict(String),
+    /// 409 naming the parts of the state that are missing or in the way.
+    ConflictWith {
+        /// Human explanation.
+        detail: String,
+        /// What is missing, one entry each.
+        errors: Vec<FieldError>,
+    },
     /// 412: a precondition (`If-Match`, membership) failed.
     PreconditionFailed(String),
     /// 413: the body is over the limit.
@@ -108,7 +115,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Conflict(_) | ApiError::ConflictWith { .. } => ("conflict", "Conflict"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType(_) => {
@@ -122,9 +129,9 @@ impl ApiError {
 
     fn detail(&self) -> String {
         match self {
-            ApiError::BadRequest { detail, .. } | ApiError::Unprocessable { detail, .. } => {
-                detail.clone()
-            }
+            ApiError::BadRequest { detail, .. }
+            | ApiError::Unprocessable { detail, .. }
+            | ApiError::ConflictWith { detail, .. } => detail.clone(),
             ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
             | ApiError::NotFound(d)
@@ -169,7 +176,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::ConflictWith { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -187,7 +194,9 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let no_errors = Vec::new();
         let errors = match self {
-            ApiError::BadRequest { errors, .. } | ApiError::Unprocessable { errors, .. } => errors,
+            ApiError::BadRequest { errors, .. }
+            | ApiError::Unprocessable { errors, .. }
+            | ApiError::ConflictWith { errors, .. } => errors,
             _ => &no_errors,
         };
         let problem = Problem {
@@ -217,6 +226,18 @@ impl ResponseError for ApiError {
     }
 }
 
+/// True for a foreign-key violation on either backend. SQLite reports some of them
+/// (`ON DELETE RESTRICT`) only as a generic constraint failure with this message.
+pub fn is_foreign_key_violation(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            info.message().contains("FOREIGN KEY constraint failed")
+        }
+        _ => false,
+    }
+}
+
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         match &error {
@@ -224,12 +245,10 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 ApiError::Conflict("a resource with these values already exists".into())
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                ApiError::Unprocessable {
-                    detail: "a referenced resource does not exist".into(),
-                    errors: Vec::new(),
-                }
-            }
+            _ if is_foreign_key_violation(&error) => ApiError::Unprocessable {
+                detail: "a referenced resource does not exist".into(),
+                errors: Vec::new(),
+            },
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 ApiError::Unavailable("the database connection was lost; retry".into())
             }

@@ -1,6 +1,8 @@
 //! Halyard: a HAL hypermedia API server that gets relationships right.
 
 pub mod app;
+pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod decimal;

@@ -133,6 +133,14 @@ pub fn scalar(conn: &mut DbConn, query: &str) -> QueryResult<i64> {
         .ok_or(diesel::result::Error::NotFound)
 }
 
+/// Runs a query that returns one integer column named `id` (a count, a sum).
+pub fn load_scalar(conn: &mut DbConn, sql: &Sql) -> QueryResult<i64> {
+    sql.load::<IdRow>(conn)?
+        .pop()
+        .map(|row| row.id)
+        .ok_or(diesel::result::Error::NotFound)
+}
+
 /// What opening the database found.
 pub struct Opened {
     /// The pool.

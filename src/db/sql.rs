@@ -61,6 +61,15 @@ impl Sql {
         }
     }
 
+    /// A statement whose trusted text already numbers its placeholders `$1…$n`, in
+    /// order, for `binds`.
+    pub fn with_binds(text: &str, binds: Vec<Value>) -> Self {
+        Sql {
+            text: text.to_owned(),
+            binds,
+        }
+    }
+
     /// Appends trusted text.
     pub fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);

@@ -755,7 +755,8 @@ fn decimal_comparison(column: &'static str, op: Op, value: Scaled) -> Option<Nod
 }
 
 /// True for `YYYY-MM-DD` naming a real day of the proleptic Gregorian calendar.
-fn is_date(text: &str) -> bool {
+/// True for a real calendar date written `YYYY-MM-DD`.
+pub fn is_date(text: &str) -> bool {
     let bytes = text.as_bytes();
     let shape_ok = bytes.len() == 10
         && bytes.iter().enumerate().all(|(i, b)| match i {

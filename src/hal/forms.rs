@@ -10,17 +10,36 @@ fn properties(links: &Links, entity: &Entity, for_create: bool) -> Vec<Value> {
     entity
         .fields
         .iter()
-        .filter(|f| for_create || f.access != Access::Immutable)
+        .filter(|f| f.access != Access::ReadOnly && (for_create || f.access != Access::Immutable))
         .map(|field| {
             let mut property = json!({
                 "name": field.name,
                 "prompt": field.name,
-                "required": field.access != Access::Optional,
+                "required": matches!(field.access, Access::Required | Access::Immutable),
             });
             match field.kind {
                 Kind::Text { max } => {
                     property["type"] = json!("text");
                     property["maxLength"] = json!(max);
+                }
+                Kind::Email => {
+                    property["type"] = json!("email");
+                }
+                Kind::Int { min, max } => {
+                    property["type"] = json!("number");
+                    property["min"] = json!(min);
+                    property["max"] = json!(max);
+                }
+                Kind::Date => {
+                    property["type"] = json!("date");
+                    property["regex"] = json!(r"^\d{4}-\d{2}-\d{2}$");
+                }
+                Kind::Choice(choices) => {
+                    property["type"] = json!("text");
+                    property["options"] = json!({
+                        "inline": choices,
+                        "maxItems": 1,
+                    });
                 }
                 Kind::Money => {
                     property["type"] = json!("text");

@@ -54,8 +54,9 @@ impl Links {
 
     /// The absolute URL of a path relative to the base (`books/1`).
     pub fn url(&self, path: &str) -> Url {
+        // "./" keeps a colon in the path (`cart:checkout`) from reading as a scheme.
         self.base
-            .join(path.trim_start_matches('/'))
+            .join(&format!("./{}", path.trim_start_matches('/')))
             .unwrap_or_else(|_| self.base.clone())
     }
 

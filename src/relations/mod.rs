@@ -5,6 +5,7 @@
 //! properties (§2c), the query form (`/drivers?car_id=`) and Add/Remove custom methods
 //! (§3). Everything else (links on items, routes, narrowing, forms) is derived from it.
 
+pub mod children;
 pub mod pairs;
 pub mod routes;
 
@@ -319,7 +320,34 @@ pub fn attach_links(
     for view in views_from(entity) {
         view.attach(conn, links, rows)?;
     }
+    for children in children_of(entity) {
+        for row in rows.iter_mut() {
+            if let Some(Value::Object(map)) = row.body.get_mut("_links") {
+                map.insert(
+                    children.collection_rel(),
+                    links.link(&children.collection_path(row.id)),
+                );
+            }
+        }
+    }
     Ok(())
+}
+
+/// True when `entity` is a pair's cross-resource (it then takes bulk DELETE).
+pub fn is_cross(entity: &Entity) -> bool {
+    pairs::ALL.iter().any(|pair| {
+        pair.styles
+            .cross
+            .is_some_and(|cross| std::ptr::eq(cross, entity))
+    })
+}
+
+/// Every one-to-many relationship whose parent is `entity`.
+pub fn children_of(entity: &Entity) -> impl Iterator<Item = &'static children::Children> + '_ {
+    pairs::CHILDREN
+        .iter()
+        .copied()
+        .filter(move |children| std::ptr::eq(children.parent, entity))
 }
 
 /// The link arrays a PATCH of `entity` may carry (§2a), with the view each one sets:

@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use super::crud::{self, Options};
-use super::entity::{Access, Entity, Field, Kind};
+use super::entity::{Access, Auth, Entity, Field, Kind};
 
 /// The author collection.
 pub static AUTHORS: Entity = Entity {
@@ -17,6 +17,8 @@ pub static AUTHORS: Entity = Entity {
         kind: Kind::Text { max: 500 },
         access: Access::Required,
     }],
+    parent: None,
+    auth: Auth::Open,
 };
 
 /// `/authors` and `/authors/{id}`.

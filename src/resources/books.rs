@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use super::crud::{self, Options};
-use super::entity::{Access, Entity, Field, Kind};
+use super::entity::{Access, Auth, Entity, Field, Kind};
 
 /// The book collection.
 pub static BOOKS: Entity = Entity {
@@ -25,6 +25,8 @@ pub static BOOKS: Entity = Entity {
             access: Access::Optional,
         },
     ],
+    parent: None,
+    auth: Auth::Open,
 };
 
 /// `/books` and `/books/{id}`.

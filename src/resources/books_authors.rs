@@ -6,7 +6,7 @@ use actix_web::web;
 use super::authors::AUTHORS;
 use super::books::BOOKS;
 use super::crud::{self, Options};
-use super::entity::{Access, Entity, Field, Kind};
+use super::entity::{Access, Auth, Entity, Field, Kind};
 
 /// The cross-resource.
 pub static BOOKS_AUTHORS: Entity = Entity {
@@ -44,9 +44,11 @@ pub static BOOKS_AUTHORS: Entity = Entity {
             access: Access::Optional,
         },
     ],
+    parent: None,
+    auth: Auth::Open,
 };
 
-/// `/books-authors` (with bulk DELETE) and `/books-authors/{id}`.
+/// `/books-authors` (with bulk DELETE, as a cross-resource) and `/books-authors/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    crud::configure(cfg, &BOOKS_AUTHORS, Options { bulk_delete: true });
+    crud::configure(cfg, &BOOKS_AUTHORS, Options::default());
 }

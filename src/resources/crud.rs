@@ -6,27 +6,33 @@ use serde_json::{json, Map, Value};
 
 use super::entity::Entity;
 use super::Routes;
+use crate::auth;
 use crate::db::{self, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::hal::page::{PageRequest, PAGE_PARAMS};
 use crate::hal::{forms, path_id, reference, Body, Ctx, Item, Links, Query};
+use crate::relations::children::Children;
 use crate::relations::{self, View};
-use crate::resources::entity::Kind;
+use crate::resources::entity::{Auth, Kind};
+
+/// Runs in the creating transaction, after the insert; returns properties to add to the
+/// 201 body only (a user's API token, shown once).
+pub type AfterCreate = fn(&mut db::DbConn, i64) -> ApiResult<Map<String, Value>>;
 
 /// Options for [`configure`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// `DELETE /{collection}?{narrowing}`: bulk delete of the matching resources.
-    pub bulk_delete: bool,
+    /// Work that belongs to creating one of these resources.
+    pub after_create: Option<AfterCreate>,
 }
 
 /// Registers `/{path}` and `/{path}/{id}` with list, create, read, replace, patch and
-/// delete.
+/// delete; a cross-resource also gets bulk DELETE on its collection (§2c).
 pub fn configure(cfg: &mut web::ServiceConfig, entity: &'static Entity, options: Options) {
     let mut collection = Routes::new(&format!("/{}", entity.path))
         .get(move |ctx: Ctx| list(ctx, entity))
-        .post(move |ctx: Ctx, body: Body| create(ctx, entity, body));
-    if options.bulk_delete {
+        .post(move |ctx: Ctx, body: Body| create(ctx, entity, body, options.after_create));
+    if relations::is_cross(entity) {
         collection = collection.delete(move |ctx: Ctx| bulk_delete(ctx, entity));
     }
     cfg.service(collection.finish());
@@ -105,7 +111,8 @@ fn narrowing_sql(entity: &'static Entity, links: &Links, query: &Query) -> ApiRe
     Ok((sql, any))
 }
 
-fn narrowing_names(entity: &'static Entity) -> Vec<String> {
+/// The query parameters that narrow `entity`'s collection: `book_id`, `book`, `car_id`…
+pub fn narrowing_names(entity: &'static Entity) -> Vec<String> {
     narrowings(entity)
         .into_iter()
         .map(|(name, _, _)| name)
@@ -146,7 +153,8 @@ pub async fn list_page(
             relations::attach_links(conn, &links, entity, &mut rows)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let items = rows.into_iter().map(|r| Value::Object(r.body)).collect();
-            let mut body = page.render(&links, entity.path, items, &ids, &state.tokens, Map::new());
+            let mut body =
+                page.render(&links, entity.rel(), items, &ids, &state.tokens, Map::new());
             if forms {
                 body["_templates"] = forms::collection(&links, entity);
             }
@@ -168,26 +176,55 @@ async fn list(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
     .await
 }
 
+/// A related collection an item can embed: the other side of a pair, or children.
+#[derive(Clone, Copy)]
+enum Related {
+    Pair(View),
+    Children(&'static Children),
+}
+
+impl Related {
+    fn entity(self) -> &'static Entity {
+        match self {
+            Related::Pair(view) => view.to.entity,
+            Related::Children(children) => children.child,
+        }
+    }
+
+    /// The condition narrowing the related collection to item `id`'s.
+    fn narrowing(self, id: i64) -> Sql {
+        match self {
+            Related::Pair(view) => {
+                let mut sql = Sql::new(" AND ");
+                sql.append(&view.narrowing(id));
+                sql
+            }
+            Related::Children(children) => children.narrowing(id),
+        }
+    }
+}
+
 /// The `embed` parameter: which related collections to include in `_embedded`.
-fn embeds(entity: &'static Entity, query: &Query) -> ApiResult<Vec<View>> {
+fn embeds(entity: &'static Entity, query: &Query) -> ApiResult<Vec<Related>> {
     let Some(list) = query.get("embed") else {
         return Ok(Vec::new());
     };
+    let available: Vec<Related> = relations::views_from(entity)
+        .map(Related::Pair)
+        .chain(relations::children_of(entity).map(Related::Children))
+        .collect();
     list.split(',')
+        .map(str::trim)
         .map(|name| {
-            relations::views_from(entity)
-                .find(|view| view.to.entity.path == name.trim())
+            available
+                .iter()
+                .copied()
+                .find(|related| related.entity().path == name)
                 .ok_or_else(|| {
+                    let names: Vec<&str> = available.iter().map(|r| r.entity().path).collect();
                     ApiError::field(
                         "embed",
-                        format!(
-                            "a {} can embed {}",
-                            entity.name,
-                            relations::views_from(entity)
-                                .map(|v| v.to.entity.path)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
+                        format!("{name:?}: a {} can embed {}", entity.name, names.join(", ")),
                     )
                 })
         })
@@ -209,10 +246,10 @@ pub async fn read_item(
         .db(move |conn| {
             let item = entity.find(conn, &links, id)?;
             let mut embedded = Map::new();
-            for view in views {
-                let to = view.to.entity;
+            for related in views {
+                let to = related.entity();
                 let mut sql = to.select(conn);
-                sql.push(" AND ").append(&view.narrowing(id));
+                sql.append(&related.narrowing(id));
                 sql.push(&format!(" ORDER BY {}.id LIMIT ", to.table))
                     .bind(relations::MAX_ITEM_LINKS);
                 let mut rows = to.load(conn, &links, &sql)?;
@@ -262,20 +299,32 @@ pub fn insert_from_body(
     entity.insert(conn, &values)
 }
 
-async fn create(ctx: Ctx, entity: &'static Entity, body: Body) -> ApiResult<HttpResponse> {
+async fn create(
+    ctx: Ctx,
+    entity: &'static Entity,
+    body: Body,
+    after_create: Option<AfterCreate>,
+) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
     let body = body.json_object(&Method::POST)?;
     // Validate before taking a connection, so a bad body costs no database work.
     entity.parse_body(&ctx.links, &body, None, true, &[])?;
     let links = ctx.links.clone();
-    let item = ctx
+    let (mut item, extra) = ctx
         .db(move |conn| {
             db::write(conn, |conn| {
                 let id = insert_from_body(conn, &links, entity, &body)?;
-                entity.find(conn, &links, id)
+                let extra = match after_create {
+                    Some(hook) => hook(conn, id)?,
+                    None => Map::new(),
+                };
+                Ok((entity.find(conn, &links, id)?, extra))
             })
         })
         .await?;
+    if let Value::Object(body) = &mut item.body {
+        body.extend(extra);
+    }
     Ok(ctx.created(&decorate(&ctx, entity, item, Map::new())))
 }
 
@@ -306,12 +355,14 @@ async fn replace(
     };
     let links = ctx.links.clone();
     let if_match = ctx.if_match();
+    let authorization = auth::bearer(&ctx.req);
     let item = ctx
         .db(move |conn| {
             db::write(conn, |conn| {
                 if !entity.lock(conn, id)? {
                     return Err(entity.not_found(id));
                 }
+                check_auth(conn, entity, authorization.as_deref(), id)?;
                 let current = entity.find(conn, &links, id)?;
                 current.check_if_match(if_match.as_deref())?;
                 let Value::Object(current_map) = &current.body else {
@@ -335,10 +386,21 @@ async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
     let id = path_id(ctx.req.match_info().get("id").unwrap_or(""))?;
     let links = ctx.links.clone();
     let if_match = ctx.if_match();
+    let authorization = auth::bearer(&ctx.req);
     ctx.db(move |conn| {
         db::write(conn, |conn| {
             if !entity.lock(conn, id)? {
                 return Err(entity.not_found(id));
+            }
+            check_auth(conn, entity, authorization.as_deref(), id)?;
+            for children in relations::children_of(entity).filter(|c| !c.dependent) {
+                let count = children.count(conn, id)?;
+                if count > 0 {
+                    return Err(ApiError::Conflict(format!(
+                        "{} {id} still has {count} {}; delete them first",
+                        entity.name, children.child.path
+                    )));
+                }
             }
             if if_match.is_some() {
                 entity
@@ -350,6 +412,19 @@ async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Enforces [`Auth::SelfOnly`]: the request must carry the resource's own token.
+fn check_auth(
+    conn: &mut db::DbConn,
+    entity: &Entity,
+    authorization: Option<&str>,
+    id: i64,
+) -> ApiResult<()> {
+    match entity.auth {
+        Auth::Open => Ok(()),
+        Auth::SelfOnly => auth::require_user(conn, authorization, id),
+    }
 }
 
 /// `DELETE /{collection}?book_id=1`: every matching resource in one statement and one

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::db::{self, DbConn, Sql};
 use crate::decimal;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::hal::filter::{FieldType, FilterField};
+use crate::hal::filter::{self, FieldType, FilterField};
 use crate::hal::{reference, Item, Links};
 
 /// What a field holds, how it is validated on input and rendered on output.
@@ -22,6 +22,19 @@ pub enum Kind {
         /// Longest accepted value, in characters.
         max: usize,
     },
+    /// An email address (`local@domain.tld`, at most 254 characters).
+    Email,
+    /// An integer between `min` and `max`.
+    Int {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// One of a fixed set of strings.
+    Choice(&'static [&'static str]),
     /// Money: an exact decimal string with two decimals, stored in cents.
     Money,
     /// A share between 0 and 1 with at most four decimals, stored as written (so "0.20"
@@ -53,6 +66,12 @@ pub enum Access {
     Optional,
     /// Required on create and never changed afterwards (400: delete and create instead).
     Immutable,
+    /// Optional on create, where the database assigns it when absent; omitted on PUT it
+    /// keeps its value.
+    Assigned,
+    /// Computed or kept by the server; ignored when sent (`column` may be an expression
+    /// in parentheses).
+    ReadOnly,
 }
 
 /// One property of a resource.
@@ -81,7 +100,36 @@ pub struct Entity {
     pub label: Option<&'static str>,
     /// The properties, in rendering order (`id` comes first implicitly).
     pub fields: &'static [Field],
+    /// For a resource that exists only under another one (a line item under its
+    /// invoice): that resource, and the column that holds its id.
+    pub parent: Option<Parent>,
+    /// Who may change or delete a resource.
+    pub auth: Auth,
 }
+
+/// The resource a dependent resource lives under.
+#[derive(Debug, Clone, Copy)]
+pub struct Parent {
+    /// The owning collection.
+    pub entity: &'static Entity,
+    /// The column holding the owner's id.
+    pub column: &'static str,
+    /// The link relation from the dependent to its owner: "invoice".
+    pub rel: &'static str,
+}
+
+/// Who may write a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone.
+    Open,
+    /// Only the resource itself (a user, with that user's bearer token) may change or
+    /// delete it; reading and creating are open.
+    SelfOnly,
+}
+
+/// The key under which a dependent resource's owner id travels in the row document.
+const PARENT_KEY: &str = "__parent";
 
 #[derive(QueryableByName)]
 struct DocRow {
@@ -101,9 +149,35 @@ struct IdRow {
 type Assignment = (&'static str, db::Value);
 
 impl Entity {
-    /// `books/3`.
+    /// The relation name of a collection of these resources in `_embedded`: the last
+    /// segment of the path (`items` for `cart/items`).
+    pub fn rel(&self) -> &'static str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+
+    /// `books/3`: the canonical path of a top-level resource.
     pub fn item_path(&self, id: i64) -> String {
         format!("{}/{}", self.path, id)
+    }
+
+    /// The path of a resource, under its owner's for a dependent one:
+    /// `invoices/1/lineitems/3`.
+    pub fn path_of(&self, id: i64, parent_id: Option<i64>) -> String {
+        match (self.parent, parent_id) {
+            (Some(parent), Some(pid)) => {
+                format!("{}/{}", parent.entity.item_path(pid), self.item_path(id))
+            }
+            _ => self.item_path(id),
+        }
+    }
+
+    /// The column, qualified by the table, or the expression as it is.
+    fn column_sql(&self, column: &str) -> String {
+        if column.starts_with('(') {
+            column.to_owned()
+        } else {
+            format!("{}.{column}", self.table)
+        }
     }
 
     /// The fields a `filter` may name: `id` and every property.
@@ -114,10 +188,20 @@ impl Entity {
             ty: FieldType::Int,
         }];
         fields.extend(self.fields.iter().map(|f| match f.kind {
-            Kind::Text { .. } => FilterField {
+            Kind::Text { .. } | Kind::Email | Kind::Choice(_) => FilterField {
                 name: f.name,
                 column: f.column,
                 ty: FieldType::Text,
+            },
+            Kind::Int { .. } => FilterField {
+                name: f.name,
+                column: f.column,
+                ty: FieldType::Int,
+            },
+            Kind::Date => FilterField {
+                name: f.name,
+                column: f.column,
+                ty: FieldType::Date,
             },
             Kind::Money => FilterField {
                 name: f.name,
@@ -140,12 +224,15 @@ impl Entity {
 
     /// `SELECT id, <json doc> FROM table WHERE 1 = 1`, ready for more conditions.
     pub fn select(&self, conn: &DbConn) -> Sql {
-        let pairs = self
+        let mut pairs = self
             .fields
             .iter()
-            .map(|f| format!("'{}', {}.{}", f.name, self.table, f.column))
-            .collect::<Vec<_>>()
-            .join(", ");
+            .map(|f| format!("'{}', {}", f.name, self.column_sql(f.column)))
+            .collect::<Vec<_>>();
+        if let Some(parent) = self.parent {
+            pairs.push(format!("'{PARENT_KEY}', {}.{}", self.table, parent.column));
+        }
+        let pairs = pairs.join(", ");
         let doc = if db::is_postgres(conn) {
             format!("json_build_object({pairs})::text")
         } else {
@@ -175,7 +262,11 @@ impl Entity {
     fn render(&self, links: &Links, id: i64, doc: &Map<String, Value>) -> Map<String, Value> {
         let mut body = Map::new();
         let mut link_map = Map::new();
-        link_map.insert("self".into(), links.link(&self.item_path(id)));
+        let parent_id = doc.get(PARENT_KEY).and_then(Value::as_i64);
+        link_map.insert("self".into(), links.link(&self.path_of(id, parent_id)));
+        if let (Some(parent), Some(pid)) = (self.parent, parent_id) {
+            link_map.insert(parent.rel.into(), links.link(&parent.entity.item_path(pid)));
+        }
         body.insert("id".into(), json!(id));
         for field in self.fields {
             let raw = doc.get(field.name).cloned().unwrap_or(Value::Null);
@@ -189,7 +280,12 @@ impl Entity {
                     }
                     raw
                 }
-                Kind::Text { .. } | Kind::Share { .. } => raw,
+                Kind::Text { .. }
+                | Kind::Email
+                | Kind::Int { .. }
+                | Kind::Date
+                | Kind::Choice(_)
+                | Kind::Share { .. } => raw,
             };
             body.insert(field.name.into(), value);
         }
@@ -257,11 +353,22 @@ impl Entity {
         Ok(())
     }
 
-    /// Deletes one row; false when there was none.
+    /// Deletes one row; false when there was none. A row that others still refer to
+    /// without cascading (a user's orders) is a 409, decided by the foreign key so that
+    /// a race cannot slip past it.
     pub fn delete(&self, conn: &mut DbConn, id: i64) -> ApiResult<bool> {
         let mut sql = Sql::new(&format!("DELETE FROM {} WHERE id = ", self.table));
         sql.bind(id);
-        Ok(sql.execute(conn)? > 0)
+        match sql.execute(conn) {
+            Ok(count) => Ok(count > 0),
+            Err(error) if crate::error::is_foreign_key_violation(&error) => {
+                Err(ApiError::Conflict(format!(
+                    "{} {id} cannot be deleted: other resources (such as orders) still refer to it",
+                    self.name
+                )))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Validates a body against the fields and returns the column values to write.
@@ -307,6 +414,9 @@ impl Entity {
                 continue;
             }
             seen.push(field.name);
+            if field.access == Access::ReadOnly {
+                continue;
+            }
             match self.parse_value(links, field, key, value) {
                 Ok(parsed) => {
                     if field.access == Access::Immutable {
@@ -338,7 +448,7 @@ impl Entity {
                         errors.push(FieldError::new(field.name, "is required"));
                     }
                     Access::Optional => values.extend(default_of(field)),
-                    Access::Immutable => {}
+                    Access::Immutable | Access::Assigned | Access::ReadOnly => {}
                 }
             }
         }
@@ -349,7 +459,9 @@ impl Entity {
         }
     }
 
-    fn field_for_key(&self, key: &str) -> Option<&'static Field> {
+    /// The field a body property names: its JSON name, its column (snake_case) or, for
+    /// a reference, its link relation.
+    pub fn field_for_key(&self, key: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| {
             f.name == key
                 // A reference also takes its snake_case twin (`book_id`, its column) and its
@@ -360,7 +472,11 @@ impl Entity {
     }
 
     fn writable_names(&self) -> Vec<&'static str> {
-        self.fields.iter().map(|f| f.name).collect()
+        self.fields
+            .iter()
+            .filter(|f| f.access != Access::ReadOnly)
+            .map(|f| f.name)
+            .collect()
     }
 
     /// Parses one property. Returns the column assignments and the value as it would
@@ -391,6 +507,43 @@ impl Entity {
                 // so the backends agree and it is a 400, not a failed INSERT.
                 if text.contains('\0') {
                     return Err("must not contain the NUL character".into());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    value.clone(),
+                ))
+            }
+            Kind::Email => {
+                let text = value.as_str().ok_or("must be a string")?;
+                if !is_email(text) {
+                    return Err("must be an email address like name@example.org".into());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    value.clone(),
+                ))
+            }
+            Kind::Int { min, max } => {
+                let number = value
+                    .as_i64()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| format!("must be an integer from {min} to {max}"))?;
+                Ok((vec![(field.column, db::Value::Int(number))], json!(number)))
+            }
+            Kind::Date => {
+                let text = value.as_str().unwrap_or("");
+                if !filter::is_date(text) {
+                    return Err("must be a date like \"2026-11-22\"".into());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    value.clone(),
+                ))
+            }
+            Kind::Choice(choices) => {
+                let text = value.as_str().unwrap_or("");
+                if !choices.contains(&text) {
+                    return Err(format!("must be one of {}", choices.join(", ")));
                 }
                 Ok((
                     vec![(field.column, db::Value::Text(text.to_owned()))],
@@ -536,8 +689,29 @@ fn default_of(field: &Field) -> Vec<Assignment> {
         Kind::Share { units, .. } => {
             vec![(field.column, db::Value::Null), (units, db::Value::Null)]
         }
-        Kind::Text { .. } | Kind::Ref { .. } => vec![(field.column, db::Value::Null)],
+        Kind::Text { .. }
+        | Kind::Email
+        | Kind::Int { .. }
+        | Kind::Date
+        | Kind::Choice(_)
+        | Kind::Ref { .. } => vec![(field.column, db::Value::Null)],
     }
+}
+
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Decimals arrive as strings ("12.30"); a JSON number is taken by its text.

@@ -3,9 +3,18 @@
 pub mod authors;
 pub mod books;
 pub mod books_authors;
+pub mod cars;
+pub mod cart;
+pub mod cart_details;
 pub mod crud;
+pub mod customers;
+pub mod drivers;
 pub mod entity;
+pub mod groups;
+pub mod invoices;
+pub mod orders;
 pub mod root;
+pub mod users;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
@@ -13,14 +22,39 @@ use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder}
 
 use crate::error::ApiError;
 
+/// Every top-level collection, in the order the root lists them.
+pub static COLLECTIONS: &[&entity::Entity] = &[
+    &books::BOOKS,
+    &authors::AUTHORS,
+    &books_authors::BOOKS_AUTHORS,
+    &users::USERS,
+    &groups::GROUPS,
+    &customers::CUSTOMERS,
+    &invoices::INVOICES,
+    &cars::CARS,
+    &drivers::DRIVERS,
+];
+
 /// The whole route table, top to bottom.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     root::configure(cfg);
     books::configure(cfg);
     authors::configure(cfg);
     books_authors::configure(cfg);
+    users::configure(cfg);
+    groups::configure(cfg);
+    customers::configure(cfg);
+    invoices::configure(cfg);
+    cars::configure(cfg);
+    drivers::configure(cfg);
+    cart::configure(cfg);
+    cart_details::configure(cfg);
+    orders::configure(cfg);
     for pair in crate::relations::pairs::ALL {
         crate::relations::routes::configure(cfg, pair);
+    }
+    for children in crate::relations::pairs::CHILDREN {
+        crate::relations::children::configure(cfg, children);
     }
 }
 

@@ -5,19 +5,14 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::entity::Entity;
-use super::Routes;
+use super::{crud, Routes};
 use crate::db::Sql;
 use crate::error::{ApiError, ApiResult};
 use crate::hal::Ctx;
-use crate::relations::pairs;
+use crate::relations::{self, pairs};
 
-/// Every top-level collection, in the order the root lists them.
-pub fn collections() -> [&'static Entity; 3] {
-    [
-        &super::books::BOOKS,
-        &super::authors::AUTHORS,
-        &super::books_authors::BOOKS_AUTHORS,
-    ]
+fn collections() -> impl Iterator<Item = &'static Entity> {
+    super::COLLECTIONS.iter().copied()
 }
 
 /// `/`, `/health`, `/openapi.json`, `/rels/{name}`.
@@ -35,11 +30,8 @@ async fn root(ctx: Ctx) -> ApiResult<HttpResponse> {
     map.insert("self".into(), links.link(""));
     for entity in collections() {
         map.insert(entity.path.into(), links.link(entity.path));
-        if entity
-            .fields
-            .iter()
-            .all(|f| !matches!(f.kind, super::entity::Kind::Ref { .. }))
-        {
+        // `book` → /books/{id}; a cross-resource is found by search instead.
+        if !relations::is_cross(entity) {
             map.insert(
                 entity.name.into(),
                 links.templated(&format!("{}/{{id}}", entity.path)),
@@ -47,11 +39,9 @@ async fn root(ctx: Ctx) -> ApiResult<HttpResponse> {
         }
     }
     for entity in collections() {
-        let params: Vec<&str> = entity
-            .fields
-            .iter()
-            .filter(|f| matches!(f.kind, super::entity::Kind::Ref { .. }))
-            .map(|f| f.column)
+        let params: Vec<String> = crud::narrowing_names(entity)
+            .into_iter()
+            .filter(|name| name.ends_with("_id"))
             .collect();
         if !params.is_empty() {
             map.insert(
@@ -60,6 +50,8 @@ async fn root(ctx: Ctx) -> ApiResult<HttpResponse> {
             );
         }
     }
+    map.insert("cart".into(), links.link("cart"));
+    map.insert("orders".into(), links.link("orders"));
     map.insert("health".into(), links.link("health"));
     map.insert("openapi".into(), links.link("openapi.json"));
     Ok(ctx.respond(StatusCode::OK, &json!({ "_links": map })))
@@ -190,11 +182,7 @@ pub fn openapi_document(ctx: &Ctx) -> Value {
             "get": operation(format!("List {}", entity.path), "200"),
             "post": operation(format!("Create a {n}"), "201"),
         });
-        if entity
-            .fields
-            .iter()
-            .any(|f| matches!(f.kind, super::entity::Kind::Ref { .. }))
-        {
+        if relations::is_cross(entity) {
             collection["delete"] = operation(
                 format!("Delete the {} matching the query", entity.path),
                 "200",
@@ -211,6 +199,29 @@ pub fn openapi_document(ctx: &Ctx) -> Value {
                 "delete": operation(format!("Delete a {n}"), "204"),
             }),
         );
+    }
+    for children in pairs::CHILDREN {
+        let (parent, child) = (children.parent, children.child);
+        let base = format!("/{}/{{id}}/{}", parent.path, child.path);
+        paths.insert(
+            base.clone(),
+            json!({
+                "parameters": [id_param("id")],
+                "get": operation(format!("List the {} of a {}", child.path, parent.name), "200"),
+                "post": operation(format!("Create a {} of a {}", child.name, parent.name), "201"),
+            }),
+        );
+        if children.dependent {
+            paths.insert(
+                format!("{base}/{{sub}}"),
+                json!({
+                    "parameters": [id_param("id"), id_param("sub")],
+                    "get": operation(format!("Read a {}", child.name), "200"),
+                    "patch": operation(format!("Update a {}", child.name), "200"),
+                    "delete": operation(format!("Delete a {}", child.name), "204"),
+                }),
+            );
+        }
     }
     for pair in pairs::ALL {
         for view in pair.views() {
@@ -255,13 +266,63 @@ pub fn openapi_document(ctx: &Ctx) -> Value {
             }
         }
     }
+    let bearer = || json!([{ "bearer": [] }]);
+    let secured = |summary: &str, ok: &str| {
+        let mut op = operation(summary.to_owned(), ok);
+        op["security"] = bearer();
+        op
+    };
+    paths.insert(
+        "/cart".into(),
+        json!({ "get": secured("The authenticated user's cart", "200") }),
+    );
+    paths.insert(
+        "/users/{id}/cart".into(),
+        json!({ "parameters": [id_param("id")], "get": secured("A user's own cart", "200") }),
+    );
+    paths.insert(
+        "/cart/items".into(),
+        json!({ "get": secured("The cart's items", "200"), "post": secured("Add a book to the cart", "201") }),
+    );
+    paths.insert(
+        "/cart/items/{item}".into(),
+        json!({
+            "parameters": [id_param("item")],
+            "get": secured("A cart item", "200"),
+            "patch": secured("Change a cart item's quantity", "200"),
+            "delete": secured("Remove a cart item", "204"),
+        }),
+    );
+    for part in ["shipping", "billing", "payment"] {
+        paths.insert(
+            format!("/cart/{part}"),
+            json!({
+                "get": secured(&format!("The cart's {part} details"), "200"),
+                "put": secured(&format!("Replace the cart's {part} details"), "200"),
+                "patch": secured(&format!("Update the cart's {part} details"), "200"),
+            }),
+        );
+    }
+    paths.insert(
+        "/cart:checkout".into(),
+        json!({ "post": secured("Turn the cart into an order", "201") }),
+    );
+    paths.insert(
+        "/orders".into(),
+        json!({ "get": secured("The user's orders", "200") }),
+    );
+    paths.insert(
+        "/orders/{id}".into(),
+        json!({ "parameters": [id_param("id")], "get": secured("One of the user's orders", "200") }),
+    );
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Halyard", "version": env!("CARGO_PKG_VERSION"),
                   "description": "A HAL hypermedia API for a bookshop, relationships done right." },
         "servers": [{ "url": ctx.links.base().as_str().trim_end_matches('/') }],
         "paths": paths,
-        "components": { "schemas": { "Problem": {
+        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+          "schemas": { "Problem": {
             "type": "object",
             "required": ["type", "title", "status"],
             "properties": {

@@ -3,5 +3,8 @@
 
 mod common;
 
+mod accounts;
+mod billing;
 mod catalogue;
+mod fleet;
 mod relations;
