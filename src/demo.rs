@@ -87,8 +87,8 @@ pub fn load(conn: &mut DbConn) -> diesel::QueryResult<()> {
                 &[],
             ),
             (
-                "INSERT INTO users (email_address, display_name) VALUES \
-                 ($1, $2), ($3, $4), ($5, $6)",
+                "INSERT INTO users (email_address, email_key, display_name) VALUES \
+                 ($1, $1, $2), ($3, $3, $4), ($5, $5, $6)",
                 &[
                     text("ada@example.org"),
                     text("Ada"),

@@ -22,7 +22,7 @@ fn properties(links: &Links, entity: &Entity, for_create: bool) -> Vec<Value> {
                     property["type"] = json!("text");
                     property["maxLength"] = json!(max);
                 }
-                Kind::Email => {
+                Kind::Email { .. } => {
                     property["type"] = json!("email");
                 }
                 Kind::Int { min, max } => {

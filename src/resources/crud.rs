@@ -322,10 +322,19 @@ async fn create(
             })
         })
         .await?;
+    let once_only = !extra.is_empty();
     if let Value::Object(body) = &mut item.body {
         body.extend(extra);
     }
-    Ok(ctx.created(&decorate(&ctx, entity, item, Map::new())))
+    let mut response = ctx.created(&decorate(&ctx, entity, item, Map::new()));
+    if once_only {
+        // The extras (a token) are shown this once: no cache may keep them.
+        response.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
 }
 
 /// PUT (`patch == false`) and PATCH (a JSON merge patch of the writable properties;

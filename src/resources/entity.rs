@@ -22,8 +22,13 @@ pub enum Kind {
         /// Longest accepted value, in characters.
         max: usize,
     },
-    /// An email address (`local@domain.tld`, at most 254 characters).
-    Email,
+    /// An email address (`local@domain.tld`, at most 254 characters), kept as written
+    /// and, lower-cased by Rust (Unicode-aware on both backends), in `key`, whose unique
+    /// constraint makes addresses unique ignoring case.
+    Email {
+        /// Column holding the lower-cased address.
+        key: &'static str,
+    },
     /// An integer between `min` and `max`.
     Int {
         /// Smallest accepted value.
@@ -188,7 +193,7 @@ impl Entity {
             ty: FieldType::Int,
         }];
         fields.extend(self.fields.iter().map(|f| match f.kind {
-            Kind::Text { .. } | Kind::Email | Kind::Choice(_) => FilterField {
+            Kind::Text { .. } | Kind::Email { .. } | Kind::Choice(_) => FilterField {
                 name: f.name,
                 column: f.column,
                 ty: FieldType::Text,
@@ -281,7 +286,7 @@ impl Entity {
                     raw
                 }
                 Kind::Text { .. }
-                | Kind::Email
+                | Kind::Email { .. }
                 | Kind::Int { .. }
                 | Kind::Date
                 | Kind::Choice(_)
@@ -513,13 +518,16 @@ impl Entity {
                     value.clone(),
                 ))
             }
-            Kind::Email => {
+            Kind::Email { key } => {
                 let text = value.as_str().ok_or("must be a string")?;
                 if !is_email(text) {
                     return Err("must be an email address like name@example.org".into());
                 }
                 Ok((
-                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    vec![
+                        (field.column, db::Value::Text(text.to_owned())),
+                        (key, db::Value::Text(text.to_lowercase())),
+                    ],
                     value.clone(),
                 ))
             }
@@ -690,7 +698,7 @@ fn default_of(field: &Field) -> Vec<Assignment> {
             vec![(field.column, db::Value::Null), (units, db::Value::Null)]
         }
         Kind::Text { .. }
-        | Kind::Email
+        | Kind::Email { .. }
         | Kind::Int { .. }
         | Kind::Date
         | Kind::Choice(_)

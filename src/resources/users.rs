@@ -20,7 +20,7 @@ pub static USERS: Entity = Entity {
         Field {
             name: "emailAddress",
             column: "email_address",
-            kind: Kind::Email,
+            kind: Kind::Email { key: "email_key" },
             access: Access::Required,
         },
         Field {

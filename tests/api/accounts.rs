@@ -864,7 +864,31 @@ fn tally(statuses: &[u16]) -> Vec<(u16, usize)> {
     counts.into_iter().collect()
 }
 
+async fn email_addresses_are_unique_ignoring_case_beyond_ascii(app: TestApp) {
+    let (first, _) = new_user(&app, "Élodie@example.org").await;
+
+    let duplicate = app
+        .post("/users", json!({ "emailAddress": "élodie@EXAMPLE.org" }))
+        .await;
+
+    duplicate.assert_problem(409);
+    assert_eq!(app.scalar("SELECT COUNT(*) AS id FROM users").await, 1);
+    let kept = app.get(&format!("/users/{first}")).await.json();
+    assert_eq!(kept["emailAddress"], "Élodie@example.org");
+}
+
+async fn the_token_response_may_not_be_cached(app: TestApp) {
+    let reply = app
+        .post("/users", json!({ "emailAddress": "cache@example.org" }))
+        .await;
+
+    reply.assert_status(201);
+    assert_eq!(reply.header("cache-control").as_deref(), Some("no-store"));
+}
+
 on_both_backends!(
+    email_addresses_are_unique_ignoring_case_beyond_ascii,
+    the_token_response_may_not_be_cached,
     creating_a_user_returns_its_token_once_and_stores_only_a_hash,
     a_user_is_read_listed_changed_and_deleted_with_its_own_token,
     an_invalid_email_address_is_400_and_a_duplicate_ignoring_case_is_409,

@@ -1,10 +1,11 @@
 CREATE TABLE users (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     email_address TEXT NOT NULL,
+    -- The address lower-cased by the server (Unicode-aware, the same on both backends):
+    -- unique ignoring case, enforced by the database so racing sign-ups cannot both win.
+    email_key TEXT NOT NULL UNIQUE,
     display_name TEXT
 );
--- Unique ignoring case, enforced by the database so racing sign-ups cannot both win.
-CREATE UNIQUE INDEX users_email ON users (lower(email_address));
 
 CREATE TABLE user_groups (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
