@@ -160,6 +160,11 @@ impl Ctx {
         .await?
     }
 
+    /// The id in the path segment `name` (`{id}`); 404 unless it is digits.
+    pub fn id(&self, name: &str) -> ApiResult<i64> {
+        path_id(self.req.match_info().get(name).unwrap_or(""))
+    }
+
     /// The query parameters, checked against the names this endpoint accepts.
     pub fn query(&self, allowed: &[&str]) -> ApiResult<Query> {
         Query::parse(self.req.query_string(), allowed)

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::db::{self, DbConn, Sql};
 use crate::error::{ApiError, ApiResult};
-use crate::hal::{path_id, Body, Ctx};
+use crate::hal::{Body, Ctx};
 use crate::resources::crud;
 use crate::resources::entity::Entity;
 use crate::resources::Routes;
@@ -87,16 +87,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, children: &'static Children) {
     }
 }
 
-fn ids(ctx: &Ctx, names: &[&str]) -> ApiResult<Vec<i64>> {
-    names
-        .iter()
-        .map(|name| path_id(ctx.req.match_info().get(name).unwrap_or("")))
-        .collect()
-}
-
 /// `GET /{parent}/{id}/{children}`: paginated and filterable; 404 for an unknown parent.
 async fn list(ctx: Ctx, children: &'static Children) -> ApiResult<HttpResponse> {
-    let parent_id = ids(&ctx, &["id"])?[0];
+    let parent_id = ctx.id("id")?;
     crud::list_page(
         &ctx,
         children.child,
@@ -113,7 +106,7 @@ async fn list(ctx: Ctx, children: &'static Children) -> ApiResult<HttpResponse> 
 /// another.
 async fn create(ctx: Ctx, children: &'static Children, body: Body) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let parent_id = ids(&ctx, &["id"])?[0];
+    let parent_id = ctx.id("id")?;
     let mut map = body.json_object(&Method::POST)?;
     let child = children.child;
     if let Some(property) = children.property {
@@ -194,9 +187,7 @@ fn check_belongs(
 
 async fn read(ctx: Ctx, children: &'static Children) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let [parent_id, child_id] = ids(&ctx, &["id", "sub"])?[..] else {
-        return Err(ApiError::Internal("path ids".into()));
-    };
+    let (parent_id, child_id) = (ctx.id("id")?, ctx.id("sub")?);
     let links = ctx.links.clone();
     let item = ctx
         .db(move |conn| {
@@ -212,9 +203,7 @@ async fn read(ctx: Ctx, children: &'static Children) -> ApiResult<HttpResponse> 
 
 async fn patch(ctx: Ctx, children: &'static Children, body: Body) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let [parent_id, child_id] = ids(&ctx, &["id", "sub"])?[..] else {
-        return Err(ApiError::Internal("path ids".into()));
-    };
+    let (parent_id, child_id) = (ctx.id("id")?, ctx.id("sub")?);
     let map = body.json_object(&Method::PATCH)?;
     let links = ctx.links.clone();
     let if_match = ctx.if_match();
@@ -247,9 +236,7 @@ async fn patch(ctx: Ctx, children: &'static Children, body: Body) -> ApiResult<H
 
 async fn delete(ctx: Ctx, children: &'static Children) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let [parent_id, child_id] = ids(&ctx, &["id", "sub"])?[..] else {
-        return Err(ApiError::Internal("path ids".into()));
-    };
+    let (parent_id, child_id) = (ctx.id("id")?, ctx.id("sub")?);
     let links = ctx.links.clone();
     let if_match = ctx.if_match();
     ctx.db(move |conn| {

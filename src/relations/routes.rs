@@ -7,7 +7,7 @@ use serde_json::Map;
 use super::{Pair, View};
 use crate::db::{self, Sql};
 use crate::error::{ApiError, ApiResult};
-use crate::hal::{path_id, reference, Body, Ctx};
+use crate::hal::{reference, Body, Ctx};
 use crate::resources::crud;
 use crate::resources::Routes;
 
@@ -45,17 +45,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, pair: &'static Pair) {
     }
 }
 
-fn ids(ctx: &Ctx, names: &[&str]) -> ApiResult<Vec<i64>> {
-    names
-        .iter()
-        .map(|name| path_id(ctx.req.match_info().get(name).unwrap_or("")))
-        .collect()
-}
-
 /// `GET /{from}/{id}/{to}`: the related resources, paginated and filterable like any
 /// collection; 404 when `from` does not exist.
 async fn list(ctx: Ctx, view: View) -> ApiResult<HttpResponse> {
-    let from_id = ids(&ctx, &["id"])?[0];
+    let from_id = ctx.id("id")?;
     let mut narrowing = Sql::new(" AND ");
     narrowing.append(&view.narrowing(from_id));
     crud::list_page(
@@ -71,9 +64,7 @@ async fn list(ctx: Ctx, view: View) -> ApiResult<HttpResponse> {
 
 /// `GET /{from}/{id}/{to}/{sub}`: the related resource, if related; else 404.
 async fn read(ctx: Ctx, view: View) -> ApiResult<HttpResponse> {
-    let [from_id, to_id] = ids(&ctx, &["id", "sub"])?[..] else {
-        return Err(ApiError::Internal("path ids".into()));
-    };
+    let (from_id, to_id) = (ctx.id("id")?, ctx.id("sub")?);
     ctx.db(move |conn| {
         if view.is_linked(conn, from_id, to_id)? {
             Ok(())
@@ -113,9 +104,7 @@ async fn link(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
             "must be empty: the URL names both resources",
         ));
     }
-    let [from_id, to_id] = ids(&ctx, &["id", "sub"])?[..] else {
-        return Err(ApiError::Internal("path ids".into()));
-    };
+    let (from_id, to_id) = (ctx.id("id")?, ctx.id("sub")?);
     let created = ctx
         .db(move |conn| {
             db::write(conn, |conn| {
@@ -144,9 +133,7 @@ async fn link(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
 /// `DELETE /{from}/{id}/{to}/{sub}`: unlinks; 404 when they were not linked.
 async fn unlink(ctx: Ctx, view: View) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let [from_id, to_id] = ids(&ctx, &["id", "sub"])?[..] else {
-        return Err(ApiError::Internal("path ids".into()));
-    };
+    let (from_id, to_id) = (ctx.id("id")?, ctx.id("sub")?);
     ctx.db(move |conn| {
         db::write(conn, |conn| {
             if view.unlink(conn, from_id, to_id)? {
@@ -180,7 +167,7 @@ async fn put_list(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
             "PUT on a relation collection takes text/uri-list, one URI a line".into(),
         ));
     }
-    let from_id = ids(&ctx, &["id"])?[0];
+    let from_id = ctx.id("id")?;
     let to_ids = uri_ids(&ctx, view, &body)?;
     ctx.db(move |conn| {
         db::write(conn, |conn| {
@@ -199,7 +186,7 @@ async fn put_list(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
 /// `Location` of the new resource, whose links list `from`).
 async fn post(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let from_id = ids(&ctx, &["id"])?[0];
+    let from_id = ctx.id("id")?;
     if body.is_uri_list() {
         let to_ids = uri_ids(&ctx, view, &body)?;
         ctx.db(move |conn| {
@@ -241,7 +228,7 @@ async fn post(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
 /// pattern's choice: the precondition that they are related failed).
 async fn add_remove(ctx: Ctx, view: View, body: Body, add: bool) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let from_id = ids(&ctx, &["id"])?[0];
+    let from_id = ctx.id("id")?;
     let map = body.json_object(&Method::POST)?;
     let field = view.to.entity.name;
     if let Some(unknown) = map.keys().find(|k| k.as_str() != field) {

@@ -10,7 +10,7 @@ use crate::auth;
 use crate::db::{self, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::hal::page::{PageRequest, PAGE_PARAMS};
-use crate::hal::{forms, path_id, reference, Body, Ctx, Item, Links, Query};
+use crate::hal::{forms, reference, Body, Ctx, Item, Links, Query};
 use crate::relations::children::Children;
 use crate::relations::{self, View};
 use crate::resources::entity::{Auth, Kind};
@@ -283,7 +283,7 @@ pub fn decorate(
 }
 
 async fn read(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
-    let id = path_id(ctx.req.match_info().get("id").unwrap_or(""))?;
+    let id = ctx.id("id")?;
     read_item(&ctx, entity, id, StatusCode::OK).await
 }
 
@@ -346,7 +346,7 @@ async fn replace(
     patch: bool,
 ) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let id = path_id(ctx.req.match_info().get("id").unwrap_or(""))?;
+    let id = ctx.id("id")?;
     let method = if patch { Method::PATCH } else { Method::PUT };
     let body = body.json_object(&method)?;
     let related = if patch {
@@ -392,7 +392,7 @@ async fn replace(
 
 async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let id = path_id(ctx.req.match_info().get("id").unwrap_or(""))?;
+    let id = ctx.id("id")?;
     let links = ctx.links.clone();
     let if_match = ctx.if_match();
     let authorization = auth::bearer(&ctx.req);
