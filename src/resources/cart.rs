@@ -5,8 +5,11 @@
 //! Every response about the cart is `Cache-Control: private` and `Vary: Authorization`:
 //! the same URL shows each user their own cart.
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
@@ -81,27 +84,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         Routes::new("/cart")
             .get(|ctx: Ctx| summary(ctx, false))
-            .finish(),
+            .finish()
+            .wrap(from_fn(private)),
     );
     cfg.service(
         Routes::new("/users/{id}/cart")
             .get(|ctx: Ctx| summary(ctx, true))
-            .finish(),
+            .finish()
+            .wrap(from_fn(private)),
     );
     cfg.service(
         Routes::new("/cart/items")
             .get(list_items)
             .post(add_item)
-            .finish(),
+            .finish()
+            .wrap(from_fn(private)),
     );
     cfg.service(
         Routes::new("/cart/items/{item}")
             .get(read_item)
             .patch(patch_item)
             .delete(delete_item)
-            .finish(),
+            .finish()
+            .wrap(from_fn(private)),
     );
-    cfg.service(Routes::new("/cart:checkout").post(checkout).finish());
+    cfg.service(
+        Routes::new("/cart:checkout")
+            .post(checkout)
+            .finish()
+            .wrap(from_fn(private)),
+    );
 }
 
 /// Whose cart a request may see: the authenticated user, and for `/users/{id}/cart`
@@ -129,7 +141,12 @@ pub fn owner(
     lock: bool,
 ) -> ApiResult<Owner> {
     let user_id = auth::user(conn, authorization)?;
-    if path_user.is_some_and(|id| id != user_id) {
+    if let Some(other) = path_user.filter(|id| *id != user_id) {
+        // Users are public (`GET /users/{id}`), so telling an unknown one from another
+        // user's reveals nothing, and an unknown id in a path is 404 everywhere.
+        if !db::exists(conn, "users", other)? {
+            return Err(ApiError::NotFound(format!("there is no user {other}")));
+        }
         return Err(ApiError::Forbidden(
             "this cart belongs to another user".into(),
         ));
@@ -168,15 +185,22 @@ pub fn touch(conn: &mut DbConn, cart_id: i64) -> ApiResult<()> {
     Ok(())
 }
 
-/// Adds the headers every cart response carries.
-pub fn private(mut response: HttpResponse) -> HttpResponse {
+/// Middleware for every path about the cart or orders: each answer, errors included, is
+/// `Cache-Control: private` and varies by `Authorization`. The same URL shows each user
+/// their own cart, and a 404 or 409 tells as much about it as a 200 does.
+pub async fn private(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    // Replaces the `Vary: Accept` of the representation: both select what is shown.
     headers.insert(
         header::VARY,
         HeaderValue::from_static("Accept, Authorization"),
     );
-    response
+    Ok(response)
 }
 
 #[derive(QueryableByName)]
@@ -217,8 +241,9 @@ fn render_summary(conn: &mut DbConn, links: &Links, owner: Owner) -> ApiResult<I
          CAST(COALESCE((SELECT SUM(ci.quantity) FROM cart_items ci WHERE ci.cart_id = c.id), 0) AS BIGINT) AS item_count, \
          CAST(COALESCE((SELECT SUM(ci.quantity * b.price_cents) FROM cart_items ci \
            JOIN books b ON b.id = ci.book_id WHERE ci.cart_id = c.id), 0) AS BIGINT) AS total, \
-         CASE WHEN c.ship_name IS NOT NULL AND c.ship_street IS NOT NULL AND c.ship_city IS NOT NULL \
-           AND c.ship_postal_code IS NOT NULL AND c.ship_country IS NOT NULL THEN 1 ELSE 0 END AS shipping_complete \
+         CAST(CASE WHEN c.ship_name IS NOT NULL AND c.ship_street IS NOT NULL AND c.ship_city IS NOT NULL \
+           AND c.ship_postal_code IS NOT NULL AND c.ship_country IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) \
+           AS shipping_complete \
          FROM carts c WHERE c.id = ",
     );
     sql.bind(owner.cart_id);
@@ -275,7 +300,7 @@ async fn summary(ctx: Ctx, by_user: bool) -> ApiResult<HttpResponse> {
             render_summary(conn, &links, owner)
         })
         .await?;
-    Ok(private(ctx.respond_item(StatusCode::OK, &item)))
+    Ok(ctx.respond_item(StatusCode::OK, &item))
 }
 
 async fn list_items(ctx: Ctx) -> ApiResult<HttpResponse> {
@@ -285,9 +310,7 @@ async fn list_items(ctx: Ctx) -> ApiResult<HttpResponse> {
         .await?;
     let mut narrowing = Sql::new(" AND cart_items.cart_id = ");
     narrowing.bind(owner.cart_id);
-    let response =
-        crud::list_page(&ctx, &CART_ITEMS, "cart/items".into(), narrowing, &[], None).await?;
-    Ok(private(response))
+    crud::list_page(&ctx, &CART_ITEMS, "cart/items".into(), narrowing, &[], None).await
 }
 
 #[derive(QueryableByName)]
@@ -352,11 +375,11 @@ async fn add_item(ctx: Ctx, body: Body) -> ApiResult<HttpResponse> {
         })
         .await?;
     let item = crud::decorate(&ctx, &CART_ITEMS, item, Map::new());
-    Ok(private(if created {
+    Ok(if created {
         ctx.created(&item)
     } else {
         ctx.respond_item(StatusCode::OK, &item)
-    }))
+    })
 }
 
 /// Fails with 404 unless the item is in the owner's cart (another user's item is as
@@ -388,7 +411,7 @@ async fn read_item(ctx: Ctx) -> ApiResult<HttpResponse> {
         })
         .await?;
     let item = crud::decorate(&ctx, &CART_ITEMS, item, Map::new());
-    Ok(private(ctx.respond_item(StatusCode::OK, &item)))
+    Ok(ctx.respond_item(StatusCode::OK, &item))
 }
 
 async fn patch_item(ctx: Ctx, body: Body) -> ApiResult<HttpResponse> {
@@ -416,7 +439,7 @@ async fn patch_item(ctx: Ctx, body: Body) -> ApiResult<HttpResponse> {
         })
         .await?;
     let item = crud::decorate(&ctx, &CART_ITEMS, item, Map::new());
-    Ok(private(ctx.respond_item(StatusCode::OK, &item)))
+    Ok(ctx.respond_item(StatusCode::OK, &item))
 }
 
 async fn delete_item(ctx: Ctx) -> ApiResult<HttpResponse> {
@@ -432,7 +455,7 @@ async fn delete_item(ctx: Ctx) -> ApiResult<HttpResponse> {
         })
     })
     .await?;
-    Ok(private(HttpResponse::NoContent().finish()))
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /cart:checkout`: in one transaction, with the cart locked so that a double
@@ -470,7 +493,7 @@ async fn checkout(ctx: Ctx, body: Body) -> ApiResult<HttpResponse> {
             })
         })
         .await?;
-    Ok(private(ctx.created(&item)))
+    Ok(ctx.created(&item))
 }
 
 /// The 409 for a checkout that lacks something, naming each missing part.

@@ -3,6 +3,7 @@
 //! only the brand and the last four digits are ever kept).
 
 use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
@@ -12,7 +13,7 @@ use super::Routes;
 use crate::auth;
 use crate::clock::Utc;
 use crate::db::{self, DbConn};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::hal::{Body, Ctx, Item, Links};
 
 /// The five fields of an address, stored in the cart's columns with `$prefix`.
@@ -119,7 +120,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .get(move |ctx: Ctx| read(ctx, part))
                 .put(move |ctx: Ctx, body: Body| write(ctx, part, body, true))
                 .patch(move |ctx: Ctx, body: Body| write(ctx, part, body, false))
-                .finish(),
+                .finish()
+                .wrap(from_fn(cart::private)),
         );
     }
 }
@@ -167,12 +169,13 @@ async fn read(ctx: Ctx, part: &'static Entity) -> ApiResult<HttpResponse> {
             render(conn, &links, part, owner.cart_id)
         })
         .await?;
-    Ok(cart::private(ctx.respond_item(StatusCode::OK, &item)))
+    Ok(ctx.respond_item(StatusCode::OK, &item))
 }
 
-/// PUT replaces the part (every field required); PATCH merges. For the payment, a
-/// `cardNumber` is checked (Luhn) and reduced to brand and last four digits; it is
-/// required on PUT.
+/// PUT replaces the part (every field required); PATCH merges into the part as GET
+/// shows it. For the payment, a `cardNumber` is checked (Luhn) and reduced to brand and
+/// last four digits. For billing, `sameAsShipping: true` makes it follow the shipping
+/// address again.
 async fn write(
     ctx: Ctx,
     part: &'static Entity,
@@ -182,10 +185,17 @@ async fn write(
     ctx.query(&[])?;
     let method = if replace { Method::PUT } else { Method::PATCH };
     let mut map = body.json_object(&method)?;
-    let mut card = Vec::new();
+    let mut card = None;
+    let mut named_last4 = None;
     if std::ptr::eq(part, &PAYMENT) {
-        card = card_values(&mut map, replace)?;
+        card = card_values(&mut map)?;
+        named_last4 = map.get("last4").cloned();
     }
+    let follow_shipping = if std::ptr::eq(part, &BILLING) {
+        same_as_shipping(&map)?
+    } else {
+        false
+    };
     for read_only in ["sameAsShipping", "brand", "last4"] {
         map.remove(read_only);
     }
@@ -201,32 +211,107 @@ async fn write(
                 let Value::Object(current_map) = &current.body else {
                     return Err(ApiError::Internal("part is not an object".into()));
                 };
-                let mut values = part.parse_body(&links, &map, Some(current_map), replace, &[])?;
-                if std::ptr::eq(part, &PAYMENT) {
-                    check_expiry(&values)?;
-                }
-                values.extend(card);
+                let values = if follow_shipping {
+                    let shipping = render(conn, &links, &SHIPPING, owner.cart_id)?;
+                    unset_billing(&map, &shipping.body)?
+                } else {
+                    let mut values =
+                        part.parse_body(&links, &map, Some(current_map), replace, &[])?;
+                    if std::ptr::eq(part, &BILLING) && current_map["sameAsShipping"] == true {
+                        // The address shown was the shipping address: a patch changes that
+                        // address, so the rest of it becomes billing's own too.
+                        keep_shown(&mut values, current_map);
+                    }
+                    if std::ptr::eq(part, &PAYMENT) {
+                        check_expiry(&values)?;
+                        match card {
+                            Some(card) => values.extend(card),
+                            None if replace => keep_card(named_last4.as_ref(), current_map)?,
+                            None => {}
+                        }
+                    }
+                    values
+                };
                 part.update(conn, owner.cart_id, &values)?;
                 cart::touch(conn, owner.cart_id)?;
                 render(conn, &links, part, owner.cart_id)
             })
         })
         .await?;
-    Ok(cart::private(ctx.respond_item(StatusCode::OK, &item)))
+    Ok(ctx.respond_item(StatusCode::OK, &item))
+}
+
+/// Reads billing's `sameAsShipping`: true asks to follow the shipping address again;
+/// false, or leaving it out, writes billing's own address.
+fn same_as_shipping(map: &Map<String, Value>) -> ApiResult<bool> {
+    match map.get("sameAsShipping") {
+        None | Some(Value::Bool(false)) => Ok(false),
+        Some(Value::Bool(true)) => Ok(true),
+        Some(_) => Err(ApiError::field("sameAsShipping", "must be true or false")),
+    }
+}
+
+/// The assignments that make billing follow the shipping address. Address properties
+/// may come along (a PUT of billing's own GET body carries them) but only as the
+/// shipping address has them: anything else would be silently lost.
+fn unset_billing(
+    map: &Map<String, Value>,
+    shipping: &Value,
+) -> ApiResult<Vec<(&'static str, db::Value)>> {
+    let mut errors = Vec::new();
+    for (key, value) in map {
+        if matches!(key.as_str(), "id" | "_links" | "_embedded" | "_templates") {
+            continue;
+        }
+        match BILLING.fields.iter().find(|f| f.name == key) {
+            Some(field) if shipping[field.name] == *value => {}
+            Some(_) => errors.push(FieldError::new(
+                key.clone(),
+                "differs from the shipping address; leave it out with sameAsShipping: true",
+            )),
+            None => errors.push(FieldError::new(key.clone(), "unknown property")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    Ok(BILLING
+        .fields
+        .iter()
+        .map(|f| (f.column, db::Value::Null))
+        .collect())
+}
+
+/// Adds the shown value of every address field a patch left alone.
+fn keep_shown(values: &mut Vec<(&'static str, db::Value)>, shown: &Map<String, Value>) {
+    for field in BILLING.fields {
+        if values.iter().any(|(column, _)| *column == field.column) {
+            continue;
+        }
+        let value = match shown.get(field.name) {
+            Some(Value::String(text)) => db::Value::Text(text.clone()),
+            _ => db::Value::Null,
+        };
+        values.push((field.column, value));
+    }
+}
+
+/// A PUT without `cardNumber` keeps the stored card only when it names it by the
+/// `last4` that GET shows, so a PUT of the payment's own GET body succeeds; otherwise
+/// the number is required.
+fn keep_card(named_last4: Option<&Value>, current: &Map<String, Value>) -> ApiResult<()> {
+    match (named_last4, current.get("last4")) {
+        (Some(named), Some(stored)) if stored.is_string() && named == stored => Ok(()),
+        _ => Err(ApiError::field("cardNumber", "is required")),
+    }
 }
 
 /// Takes `cardNumber` out of a payment body and returns the brand and last four digits
-/// to store. The number itself goes no further than this function.
-fn card_values(
-    map: &mut Map<String, Value>,
-    required: bool,
-) -> ApiResult<Vec<(&'static str, db::Value)>> {
+/// to store (`None` when the body has no number). The number itself goes no further
+/// than this function.
+fn card_values(map: &mut Map<String, Value>) -> ApiResult<Option<Vec<(&'static str, db::Value)>>> {
     let Some(number) = map.remove("cardNumber") else {
-        return if required {
-            Err(ApiError::field("cardNumber", "is required"))
-        } else {
-            Ok(Vec::new())
-        };
+        return Ok(None);
     };
     let digits: String = number
         .as_str()
@@ -243,13 +328,13 @@ fn card_values(
             "is not a valid card number (checksum)",
         ));
     }
-    Ok(vec![
+    Ok(Some(vec![
         ("card_brand", db::Value::Text(brand(&digits).into())),
         (
             "card_last4",
             db::Value::Text(digits[digits.len() - 4..].into()),
         ),
-    ])
+    ]))
 }
 
 /// The Luhn checksum every card number carries.
@@ -298,24 +383,37 @@ fn check_expiry(values: &[(&'static str, db::Value)]) -> ApiResult<()> {
     else {
         return Ok(());
     };
-    let bad = || ApiError::field("expiry", "must be MM/YY, e.g. \"09/29\"");
-    let (month, year) = expiry.split_once('/').ok_or_else(bad)?;
-    if month.len() != 2 || year.len() != 2 {
-        return Err(bad());
+    if parse_expiry(expiry).is_none() {
+        return Err(ApiError::field("expiry", "must be MM/YY, e.g. \"09/29\""));
     }
-    let month: u32 = month.parse().map_err(|_| bad())?;
-    let year: i64 = year.parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) {
-        return Err(bad());
-    }
-    let now = Utc::now();
-    if (2000 + year, month) < (now.year, now.month) {
+    if has_expired(expiry) {
         return Err(ApiError::field(
             "expiry",
             "is in the past: the card has expired",
         ));
     }
     Ok(())
+}
+
+/// The year and month an `MM/YY` expiry names; `None` unless it is exactly that shape
+/// (digits only: `parse` alone would take `+1` for a month).
+fn parse_expiry(expiry: &str) -> Option<(i64, u32)> {
+    let (month, year) = expiry.split_once('/')?;
+    let two_digits = |text: &str| text.len() == 2 && text.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(month) || !two_digits(year) {
+        return None;
+    }
+    let month: u32 = month.parse().ok()?;
+    let year: i64 = year.parse().ok()?;
+    (1..=12).contains(&month).then_some((2000 + year, month))
+}
+
+/// True unless `expiry` names this month or a later one (a card is valid through the
+/// month it names). Checkout asks again: the month may have ended since the card was
+/// entered.
+pub fn has_expired(expiry: &str) -> bool {
+    let now = Utc::now();
+    parse_expiry(expiry).is_none_or(|named| named < (now.year, now.month))
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 //! their owner only (`GET /orders`, `GET /orders/{id}`; another user's order is 404).
 
 use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 use serde_json::{json, Value};
 
 use super::cart::{self, Owner};
+use super::cart_details;
 use super::Routes;
 use crate::auth;
 use crate::clock::Utc;
@@ -20,8 +22,18 @@ use crate::hal::{path_id, Ctx, Item, Links};
 
 /// `/orders` and `/orders/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Routes::new("/orders").get(list).finish());
-    cfg.service(Routes::new("/orders/{id}").get(read).finish());
+    cfg.service(
+        Routes::new("/orders")
+            .get(list)
+            .finish()
+            .wrap(from_fn(cart::private)),
+    );
+    cfg.service(
+        Routes::new("/orders/{id}")
+            .get(read)
+            .finish()
+            .wrap(from_fn(cart::private)),
+    );
 }
 
 #[derive(QueryableByName)]
@@ -46,6 +58,10 @@ struct CartRow {
     bill_postal_code: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     bill_country: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    card_holder: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    card_expiry: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     card_brand: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -107,13 +123,14 @@ struct OrderRow {
 const ADDRESS_COLUMNS: [&str; 5] = ["name", "street", "city", "postal_code", "country"];
 
 /// Turns the (locked) cart into an order and returns its id; 409 naming what is missing
-/// when the cart is empty or lacks shipping or payment details. The caller empties the
+/// when the cart is empty, lacks a complete shipping address or a complete, unexpired
+/// card, or has a billing address of its own that is incomplete. The caller empties the
 /// cart in the same transaction.
 pub fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
     let mut sql = Sql::new(
         "SELECT ship_name, ship_street, ship_city, ship_postal_code, ship_country, \
-         bill_name, bill_street, bill_city, bill_postal_code, bill_country, card_brand, \
-         card_last4 FROM carts WHERE id = ",
+         bill_name, bill_street, bill_city, bill_postal_code, bill_country, card_holder, \
+         card_expiry, card_brand, card_last4 FROM carts WHERE id = ",
     );
     sql.bind(owner.cart_id);
     let cart = sql
@@ -121,7 +138,7 @@ pub fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
         .pop()
         .ok_or_else(|| ApiError::Internal("cart vanished".into()))?;
     let mut lines = Sql::new(
-        "SELECT 0 AS order_id, ci.book_id, b.title, b.price_cents AS unit_price_cents, ci.quantity \
+        "SELECT CAST(0 AS BIGINT) AS order_id, ci.book_id, b.title, b.price_cents AS unit_price_cents, ci.quantity \
          FROM cart_items ci JOIN books b ON b.id = ci.book_id WHERE ci.cart_id = ",
     );
     lines.bind(owner.cart_id).push(" ORDER BY ci.id");
@@ -153,14 +170,42 @@ pub fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
             "no complete shipping address: PUT /cart/shipping",
         ));
     }
-    let (Some(brand), Some(last4)) = (cart.card_brand, cart.card_last4) else {
-        missing.push(FieldError::new("payment", "no card: PUT /cart/payment"));
+    // Billing that was never set is the shipping address; one set only in part would
+    // be lost if the order quietly billed the shipping address instead.
+    let own_billing = billing.iter().any(Option::is_some);
+    if own_billing && billing.iter().any(Option::is_none) {
+        missing.push(FieldError::new(
+            "billing",
+            "the billing address is incomplete: PUT /cart/billing, or PATCH it with \
+             {\"sameAsShipping\": true}",
+        ));
+    }
+    let card = match (
+        cart.card_holder,
+        cart.card_expiry,
+        cart.card_brand,
+        cart.card_last4,
+    ) {
+        (Some(_), Some(expiry), Some(_), Some(_)) if cart_details::has_expired(&expiry) => {
+            missing.push(FieldError::new(
+                "payment",
+                "the card has expired: PUT /cart/payment",
+            ));
+            None
+        }
+        (Some(_), Some(_), Some(brand), Some(last4)) => Some((brand, last4)),
+        _ => {
+            missing.push(FieldError::new(
+                "payment",
+                "no complete card (cardholder, cardNumber, expiry): PUT /cart/payment",
+            ));
+            None
+        }
+    };
+    let Some((brand, last4)) = card.filter(|_| missing.is_empty()) else {
         return Err(cart::incomplete(missing));
     };
-    if !missing.is_empty() {
-        return Err(cart::incomplete(missing));
-    }
-    let billing = if billing.iter().all(Option::is_some) {
+    let billing = if own_billing {
         billing
     } else {
         shipping.clone()
@@ -336,7 +381,7 @@ async fn list(ctx: Ctx) -> ApiResult<HttpResponse> {
             ))
         })
         .await?;
-    Ok(cart::private(ctx.respond(StatusCode::OK, &body)))
+    Ok(ctx.respond(StatusCode::OK, &body))
 }
 
 async fn read(ctx: Ctx) -> ApiResult<HttpResponse> {
@@ -350,5 +395,5 @@ async fn read(ctx: Ctx) -> ApiResult<HttpResponse> {
             find(conn, &links, user_id, order_id)
         })
         .await?;
-    Ok(cart::private(ctx.respond_item(StatusCode::OK, &item)))
+    Ok(ctx.respond_item(StatusCode::OK, &item))
 }
