@@ -128,6 +128,7 @@ pub async fn list_page(
     extra: Sql,
     allowed_extra: &[&str],
     guard: Option<(&'static Entity, i64)>,
+    create_at: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let names = narrowing_names(entity);
     let mut allowed: Vec<&str> = PAGE_PARAMS.to_vec();
@@ -156,7 +157,7 @@ pub async fn list_page(
             let mut body =
                 page.render(&links, entity.rel(), items, &ids, &state.tokens, Map::new());
             if forms {
-                body["_templates"] = forms::collection(&links, entity);
+                body["_templates"] = forms::collection(&links, entity, create_at.as_deref());
             }
             Ok(body)
         })
@@ -172,6 +173,7 @@ async fn list(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
         Sql::default(),
         &[],
         None,
+        Some(entity.path.to_owned()),
     )
     .await
 }
@@ -277,7 +279,7 @@ pub fn decorate(
         item.body["_embedded"] = Value::Object(embedded);
     }
     if ctx.forms {
-        item.body["_templates"] = forms::item(&ctx.links, entity);
+        item.body["_templates"] = forms::item(&ctx.links, entity, &item.body);
     }
     item
 }
@@ -402,6 +404,13 @@ async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
                 return Err(entity.not_found(id));
             }
             check_auth(conn, entity, authorization.as_deref(), id)?;
+            // Preconditions first (RFC 9110 section 13.2.2): a stale If-Match is 412
+            // whatever else the delete would have run into.
+            if if_match.is_some() {
+                entity
+                    .find(conn, &links, id)?
+                    .check_if_match(if_match.as_deref())?;
+            }
             for children in relations::children_of(entity).filter(|c| !c.dependent) {
                 let count = children.count(conn, id)?;
                 if count > 0 {
@@ -410,11 +419,6 @@ async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
                         entity.name, children.child.path
                     )));
                 }
-            }
-            if if_match.is_some() {
-                entity
-                    .find(conn, &links, id)?
-                    .check_if_match(if_match.as_deref())?;
             }
             entity.delete(conn, id)
         })
