@@ -7,4 +7,6 @@ mod accounts;
 mod billing;
 mod catalogue;
 mod fleet;
+mod hypermedia;
+mod openapi;
 mod relations;
