@@ -283,6 +283,7 @@ async fn summary(ctx: Ctx, by_user: bool) -> ApiResult<HttpResponse> {
     };
     let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
+    let forms = ctx.forms;
     let item = ctx
         .db(move |conn| {
             let owner = owner(conn, authorization.as_deref(), path_user, false)?;
@@ -295,7 +296,14 @@ async fn summary(ctx: Ctx, by_user: bool) -> ApiResult<HttpResponse> {
                 let items: Vec<Value> = CART_ITEMS
                     .load(conn, &links, &sql)?
                     .into_iter()
-                    .map(|r| Value::Object(r.body))
+                    .map(|r| {
+                        let mut item = Value::Object(r.body);
+                        if forms {
+                            item["_templates"] =
+                                crate::hal::forms::item(&links, &CART_ITEMS, &item);
+                        }
+                        item
+                    })
                     .collect();
                 item.body["_embedded"] = json!({ "items": items });
             }

@@ -153,7 +153,10 @@ pub async fn list_page(
             let mut rows = entity.load(conn, &links, &sql)?;
             relations::attach_links(conn, &links, entity, &mut rows)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let items = rows.into_iter().map(|r| Value::Object(r.body)).collect();
+            let items = rows
+                .into_iter()
+                .map(|r| with_templates(&links, entity, Value::Object(r.body), forms))
+                .collect();
             let mut body =
                 page.render(&links, entity.rel(), items, &ids, &state.tokens, Map::new());
             if forms {
@@ -244,6 +247,7 @@ pub async fn read_item(
     let query = ctx.query(&["embed"])?;
     let views = embeds(entity, &query)?;
     let links = ctx.links.clone();
+    let forms = ctx.forms;
     let (item, embedded) = ctx
         .db(move |conn| {
             let item = entity.find(conn, &links, id)?;
@@ -258,13 +262,27 @@ pub async fn read_item(
                 relations::attach_links(conn, &links, to, &mut rows)?;
                 embedded.insert(
                     to.path.to_owned(),
-                    Value::Array(rows.into_iter().map(|r| Value::Object(r.body)).collect()),
+                    Value::Array(
+                        rows.into_iter()
+                            .map(|r| with_templates(&links, to, Value::Object(r.body), forms))
+                            .collect(),
+                    ),
                 );
             }
             Ok((item, embedded))
         })
         .await?;
     Ok(ctx.respond_item(status, &decorate(ctx, entity, item, embedded)))
+}
+
+/// An embedded item, with its own `_templates` for HAL-FORMS clients: clients such as
+/// Ketting cache embedded items by their self link and never refetch them, so an item
+/// first seen embedded would otherwise never show its forms.
+fn with_templates(links: &Links, entity: &'static Entity, mut item: Value, forms: bool) -> Value {
+    if forms {
+        item["_templates"] = forms::item(links, entity, &item);
+    }
+    item
 }
 
 /// Adds `_embedded` and, for HAL-FORMS clients, `_templates` to a rendered item. The
