@@ -552,11 +552,12 @@ pub fn document(ctx: &Ctx, legacy: bool) -> Value {
     schemas.insert(
         "Order".into(),
         json!({ "type": "object",
-        "required": ["id", "createdAt", "total", "shippingCost", "lines", "shipping", "_links"],
+        "required": ["id", "createdAt", "total", "shippingCost", "lines", "shippingAddress", "billingAddress", "payment", "_links"],
         "properties": { "id": { "type": "integer" }, "createdAt": { "type": "string" },
             "total": { "type": "string" }, "shippingCost": { "type": "string" },
             "lines": { "type": "array", "items": { "type": "object" } },
-            "shipping": { "type": "object" }, "_links": reference("Links") } }),
+            "shippingAddress": { "type": "object" }, "billingAddress": { "type": "object" },
+            "payment": { "type": "object" }, "_links": reference("Links") } }),
     );
     let embed_items = vec![query_param("embed", "`items` embeds the cart's items.")];
     paths.insert("/cart".into(), json!({ "get": Op::new("The authenticated user's cart".into(), "200", Some(reference("Cart")), &["400"]).params(embed_items.clone()).secured().done() }));
