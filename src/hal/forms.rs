@@ -102,6 +102,17 @@ fn properties(
         .collect()
 }
 
+/// "a book", "an author": template titles are read by people.
+fn a(name: &str) -> String {
+    // No 'u': every name here that starts with one says "you" (a user).
+    let article = if name.starts_with(['a', 'e', 'i', 'o']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
 /// One template.
 fn template(
     title: String,
@@ -175,7 +186,7 @@ fn view_templates(
         out.insert(
             format!("create-{}", to.path),
             template(
-                format!("Create a {} linked to this {}", to.name, from.name),
+                format!("Create {} linked to this {}", a(to.name), from.name),
                 "POST",
                 &collection,
                 Some("application/json"),
@@ -204,8 +215,9 @@ fn view_templates(
                 format!("{verb}-{}", to.path),
                 template(
                     format!(
-                        "{verb} a {} {} this {}",
-                        to.name,
+                        "{} {} {} this {}",
+                        if verb == "add" { "Add" } else { "Remove" },
+                        a(to.name),
                         if verb == "add" { "to" } else { "from" },
                         from.name
                     ),
@@ -240,8 +252,9 @@ fn view_templates(
             format!("create-{}", cross.path),
             template(
                 format!(
-                    "Relate this {} to a {}, with properties",
-                    from.name, to.name
+                    "Relate this {} to {}, with properties",
+                    from.name,
+                    a(to.name)
                 ),
                 "POST",
                 &links.href(cross.path),
@@ -266,8 +279,9 @@ fn view_templates(
 fn children_template(links: &Links, children: &Children, id: i64) -> Value {
     template(
         format!(
-            "Create a {} of this {}",
-            children.child.name, children.parent.name
+            "Create {} of this {}",
+            a(children.child.name),
+            children.parent.name
         ),
         "POST",
         &links.href(&children.collection_path(id)),
@@ -338,7 +352,7 @@ pub fn collection(links: &Links, entity: &Entity, target: Option<&str>) -> Value
     };
     json!({
         "default": template(
-            format!("Create a {}", entity.name),
+            format!("Create {}", a(entity.name)),
             "POST",
             &links.href(target),
             Some("application/json"),
