@@ -150,9 +150,9 @@ fn field_example(entity: &Entity, name: &str, kind: Kind, n: usize) -> Value {
 fn output_schema(entity: &Entity, legacy: bool) -> Value {
     let mut properties = Map::new();
     let mut required = vec![json!("_links")];
-    if entity.path.starts_with("cart/") && entity.table == "carts" {
-        // A part of the cart has no id of its own.
-    } else {
+    // The cart's parts are columns of the cart's row: they have no id of their own.
+    let singleton = entity.table == "carts";
+    if !singleton {
         properties.insert("id".into(), json!({ "type": "integer" }));
         required.push(json!("id"));
     }
