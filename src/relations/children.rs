@@ -97,6 +97,7 @@ async fn list(ctx: Ctx, children: &'static Children) -> ApiResult<HttpResponse> 
         children.narrowing(parent_id),
         &[],
         Some((children.parent, parent_id)),
+        Some(children.collection_path(parent_id)),
     )
     .await
 }

@@ -58,6 +58,12 @@ async fn list(ctx: Ctx, view: View) -> ApiResult<HttpResponse> {
         narrowing,
         &[],
         Some((view.from.entity, from_id)),
+        // Only a sub-resource collection takes POST (create and link); a group's users
+        // are added with `:add`, which the group's own templates offer.
+        view.pair
+            .styles
+            .sub_resources
+            .then(|| view.collection_path(from_id)),
     )
     .await
 }

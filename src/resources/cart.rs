@@ -286,7 +286,21 @@ fn render_summary(conn: &mut DbConn, links: &Links, owner: Owner) -> ApiResult<I
 }
 
 async fn summary(ctx: Ctx, by_user: bool) -> ApiResult<HttpResponse> {
-    ctx.query(&[])?;
+    let query = ctx.query(&["embed"])?;
+    let embed_items = match query.get("embed") {
+        None => false,
+        Some(list) => {
+            for name in list.split(',').map(str::trim) {
+                if name != "items" {
+                    return Err(ApiError::field(
+                        "embed",
+                        format!("{name:?}: the cart can embed items"),
+                    ));
+                }
+            }
+            true
+        }
+    };
     let path_user = if by_user {
         Some(path_id(ctx.req.match_info().get("id").unwrap_or(""))?)
     } else {
@@ -294,12 +308,55 @@ async fn summary(ctx: Ctx, by_user: bool) -> ApiResult<HttpResponse> {
     };
     let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
+    let forms = ctx.forms;
     let item = ctx
         .db(move |conn| {
             let owner = owner(conn, authorization.as_deref(), path_user, false)?;
-            render_summary(conn, &links, owner)
+            let mut item = render_summary(conn, &links, owner)?;
+            if embed_items {
+                let mut sql = CART_ITEMS.select(conn);
+                sql.push(" AND cart_items.cart_id = ")
+                    .bind(owner.cart_id)
+                    .push(" ORDER BY cart_items.id");
+                let items: Vec<Value> = CART_ITEMS
+                    .load(conn, &links, &sql)?
+                    .into_iter()
+                    .map(|r| {
+                        let mut item = Value::Object(r.body);
+                        if forms {
+                            item["_templates"] =
+                                crate::hal::forms::item(&links, &CART_ITEMS, &item);
+                        }
+                        item
+                    })
+                    .collect();
+                item.body["_embedded"] = json!({ "items": items });
+            }
+            Ok(item)
         })
         .await?;
+    let mut item = item;
+    if ctx.forms {
+        item.body["_templates"] = crate::hal::forms::custom(
+            &ctx.links,
+            &[
+                (
+                    "add-items",
+                    "Put a book in the cart".to_owned(),
+                    "POST",
+                    CART_ITEMS.path,
+                    crate::hal::forms::entity_properties(&ctx.links, &CART_ITEMS, true),
+                ),
+                (
+                    "checkout",
+                    "Check out: turn the cart into an order".to_owned(),
+                    "POST",
+                    "cart:checkout",
+                    Vec::new(),
+                ),
+            ],
+        );
+    }
     Ok(ctx.respond_item(StatusCode::OK, &item))
 }
 
@@ -310,7 +367,16 @@ async fn list_items(ctx: Ctx) -> ApiResult<HttpResponse> {
         .await?;
     let mut narrowing = Sql::new(" AND cart_items.cart_id = ");
     narrowing.bind(owner.cart_id);
-    crud::list_page(&ctx, &CART_ITEMS, "cart/items".into(), narrowing, &[], None).await
+    crud::list_page(
+        &ctx,
+        &CART_ITEMS,
+        "cart/items".into(),
+        narrowing,
+        &[],
+        None,
+        Some("cart/items".into()),
+    )
+    .await
 }
 
 #[derive(QueryableByName)]

@@ -169,7 +169,55 @@ async fn read(ctx: Ctx, part: &'static Entity) -> ApiResult<HttpResponse> {
             render(conn, &links, part, owner.cart_id)
         })
         .await?;
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, &forms(&ctx, part, item)))
+}
+
+/// For HAL-FORMS clients: `default` replaces the part (PUT, every field), `update`
+/// patches it. The payment form asks for the `cardNumber` it takes on input only.
+fn forms(ctx: &Ctx, part: &'static Entity, mut item: Item) -> Item {
+    if !ctx.forms {
+        return item;
+    }
+    let mut properties = crate::hal::forms::entity_properties(&ctx.links, part, true);
+    if std::ptr::eq(part, &PAYMENT) {
+        properties.push(json!({
+            "name": "cardNumber", "prompt": "cardNumber", "type": "text", "required": true,
+            "regex": r"^[0-9 ]{12,23}$",
+        }));
+        for property in &mut properties {
+            if property["name"] == "expiry" {
+                property["regex"] = json!(r"^(0[1-9]|1[0-2])/\d{2}$");
+            }
+        }
+    }
+    let optional: Vec<Value> = properties
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            p["required"] = json!(false);
+            p
+        })
+        .collect();
+    item.body["_templates"] = crate::hal::forms::custom(
+        &ctx.links,
+        &[
+            (
+                "default",
+                format!("Replace the {}", part.name),
+                "PUT",
+                part.path,
+                properties,
+            ),
+            (
+                "update",
+                format!("Update the {}", part.name),
+                "PATCH",
+                part.path,
+                optional,
+            ),
+        ],
+    );
+    item
 }
 
 /// PUT replaces the part (every field required); PATCH merges into the part as GET
@@ -238,7 +286,7 @@ async fn write(
             })
         })
         .await?;
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, &forms(&ctx, part, item)))
 }
 
 /// Reads billing's `sameAsShipping`: true asks to follow the shipping address again;

@@ -128,6 +128,7 @@ pub async fn list_page(
     extra: Sql,
     allowed_extra: &[&str],
     guard: Option<(&'static Entity, i64)>,
+    create_at: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let names = narrowing_names(entity);
     let mut allowed: Vec<&str> = PAGE_PARAMS.to_vec();
@@ -152,11 +153,14 @@ pub async fn list_page(
             let mut rows = entity.load(conn, &links, &sql)?;
             relations::attach_links(conn, &links, entity, &mut rows)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let items = rows.into_iter().map(|r| Value::Object(r.body)).collect();
+            let items = rows
+                .into_iter()
+                .map(|r| with_templates(&links, entity, Value::Object(r.body), forms))
+                .collect();
             let mut body =
                 page.render(&links, entity.rel(), items, &ids, &state.tokens, Map::new());
             if forms {
-                body["_templates"] = forms::collection(&links, entity);
+                body["_templates"] = forms::collection(&links, entity, create_at.as_deref());
             }
             Ok(body)
         })
@@ -172,6 +176,7 @@ async fn list(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
         Sql::default(),
         &[],
         None,
+        Some(entity.path.to_owned()),
     )
     .await
 }
@@ -242,6 +247,7 @@ pub async fn read_item(
     let query = ctx.query(&["embed"])?;
     let views = embeds(entity, &query)?;
     let links = ctx.links.clone();
+    let forms = ctx.forms;
     let (item, embedded) = ctx
         .db(move |conn| {
             let item = entity.find(conn, &links, id)?;
@@ -256,13 +262,27 @@ pub async fn read_item(
                 relations::attach_links(conn, &links, to, &mut rows)?;
                 embedded.insert(
                     to.path.to_owned(),
-                    Value::Array(rows.into_iter().map(|r| Value::Object(r.body)).collect()),
+                    Value::Array(
+                        rows.into_iter()
+                            .map(|r| with_templates(&links, to, Value::Object(r.body), forms))
+                            .collect(),
+                    ),
                 );
             }
             Ok((item, embedded))
         })
         .await?;
     Ok(ctx.respond_item(status, &decorate(ctx, entity, item, embedded)))
+}
+
+/// An embedded item, with its own `_templates` for HAL-FORMS clients: clients such as
+/// Ketting cache embedded items by their self link and never refetch them, so an item
+/// first seen embedded would otherwise never show its forms.
+fn with_templates(links: &Links, entity: &'static Entity, mut item: Value, forms: bool) -> Value {
+    if forms {
+        item["_templates"] = forms::item(links, entity, &item);
+    }
+    item
 }
 
 /// Adds `_embedded` and, for HAL-FORMS clients, `_templates` to a rendered item. The
@@ -277,7 +297,7 @@ pub fn decorate(
         item.body["_embedded"] = Value::Object(embedded);
     }
     if ctx.forms {
-        item.body["_templates"] = forms::item(&ctx.links, entity);
+        item.body["_templates"] = forms::item(&ctx.links, entity, &item.body);
     }
     item
 }
@@ -402,6 +422,13 @@ async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
                 return Err(entity.not_found(id));
             }
             check_auth(conn, entity, authorization.as_deref(), id)?;
+            // Preconditions first (RFC 9110 section 13.2.2): a stale If-Match is 412
+            // whatever else the delete would have run into.
+            if if_match.is_some() {
+                entity
+                    .find(conn, &links, id)?
+                    .check_if_match(if_match.as_deref())?;
+            }
             for children in relations::children_of(entity).filter(|c| !c.dependent) {
                 let count = children.count(conn, id)?;
                 if count > 0 {
@@ -410,11 +437,6 @@ async fn delete(ctx: Ctx, entity: &'static Entity) -> ApiResult<HttpResponse> {
                         entity.name, children.child.path
                     )));
                 }
-            }
-            if if_match.is_some() {
-                entity
-                    .find(conn, &links, id)?
-                    .check_if_match(if_match.as_deref())?;
             }
             entity.delete(conn, id)
         })

@@ -12,9 +12,12 @@ pub mod drivers;
 pub mod entity;
 pub mod groups;
 pub mod invoices;
+pub mod openapi;
 pub mod orders;
 pub mod root;
 pub mod users;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
@@ -63,7 +66,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// from the same list, so `Allow` can never disagree with the routes.
 pub struct Routes {
     resource: actix_web::Resource,
+    path: String,
     methods: Vec<&'static str>,
+}
+
+/// Every path registered through [`Routes`] (in OpenAPI form: `{name:.+}` becomes
+/// `{name}`) with its methods, HEAD and OPTIONS left out. Filled while the app is
+/// configured, so a test can hold `/openapi.json` against the routes that really exist
+/// instead of against a second, hand-kept list.
+static REGISTERED: std::sync::Mutex<BTreeMap<String, BTreeSet<&'static str>>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+/// The registered paths and their methods (see [`Routes`]); empty until an app has
+/// been configured in this process.
+pub fn registered_routes() -> BTreeMap<String, BTreeSet<&'static str>> {
+    REGISTERED
+        .lock()
+        .map(|routes| routes.clone())
+        .unwrap_or_default()
+}
+
+/// `/rels/{name:.+}` → `/rels/{name}`: actix's regex suffix is not part of an OpenAPI path.
+fn openapi_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_regex = false;
+    for c in path.chars() {
+        match c {
+            ':' if out.ends_with(|p: char| p.is_alphanumeric() || p == '_')
+                && out.rfind('{') > out.rfind('}') =>
+            {
+                in_regex = true;
+            }
+            '}' => {
+                in_regex = false;
+                out.push(c);
+            }
+            _ if in_regex => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 impl Routes {
@@ -71,6 +113,7 @@ impl Routes {
     pub fn new(path: &str) -> Self {
         Routes {
             resource: web::resource(path),
+            path: openapi_path(path),
             methods: Vec::new(),
         }
     }
@@ -139,6 +182,14 @@ impl Routes {
 
     /// The finished resource.
     pub fn finish(mut self) -> actix_web::Resource {
+        if let Ok(mut registered) = REGISTERED.lock() {
+            registered.entry(self.path.clone()).or_default().extend(
+                self.methods
+                    .iter()
+                    .copied()
+                    .filter(|m| !matches!(*m, "HEAD" | "OPTIONS")),
+            );
+        }
         self.methods.push("OPTIONS");
         let allow = self.methods.join(", ");
         let options_allow = allow.clone();

@@ -2,9 +2,11 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
-use super::entity::Entity;
+use std::collections::BTreeMap;
+
+use super::entity::{Entity, Kind};
 use super::{crud, Routes};
 use crate::db::Sql;
 use crate::error::{ApiError, ApiResult};
@@ -19,7 +21,11 @@ fn collections() -> impl Iterator<Item = &'static Entity> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Routes::new("/").get(root).finish());
     cfg.service(Routes::new("/health").get(health).finish());
-    cfg.service(Routes::new("/openapi.json").get(openapi).finish());
+    cfg.service(
+        Routes::new("/openapi.json")
+            .get(super::openapi::serve)
+            .finish(),
+    );
     cfg.service(Routes::new("/rels/{name:.+}").get(rel_page).finish());
 }
 
@@ -65,272 +71,175 @@ async fn health(ctx: Ctx) -> ApiResult<HttpResponse> {
         .body(r#"{"status":"ok"}"#))
 }
 
-/// Every relation Halyard defines, with what it means and what its target takes.
-fn relations() -> Vec<(String, String, &'static str)> {
-    let mut out = Vec::new();
+/// The relations of resources that are not [`Entity`] descriptors (the cart, its parts,
+/// orders, the root), with what they mean and the methods their targets take.
+const FIXED_RELATIONS: &[(&str, &str, &str)] = &[
+    ("cart", "The authenticated user's cart (needs a bearer token); from a part of the cart, the cart it belongs to.", "GET"),
+    ("orders", "The authenticated user's orders (needs a bearer token).", "GET"),
+    ("health", "The health check: 200 when the database answers.", "GET"),
+    ("openapi", "The OpenAPI 3.1 document of every path (`?openapi=3.0` for tools that read only 3.0).", "GET"),
+    ("owner", "The user who owns this cart or order.", "GET, PUT, PATCH, DELETE (with that user's token)"),
+    ("items", "An array of links, titled by book, to the items in this cart; `?embed=items` embeds them.", "GET, PATCH, DELETE"),
+    ("collection/items", "The paginated collection of this cart's items; POST adds a book.", "GET, POST"),
+    ("shipping", "The cart's shipping address, a singleton.", "GET, PUT, PATCH"),
+    ("billing", "The cart's billing address, a singleton; the shipping address until set.", "GET, PUT, PATCH"),
+    ("payment", "The cart's payment card (only brand and last four digits are kept), a singleton.", "GET, PUT, PATCH"),
+    ("checkout", "Turns the cart into an order (201, Location of the order) and empties it.", "POST"),
+];
+
+/// Every relation Halyard defines, with what it means and what its target takes,
+/// derived from the same descriptors as the links themselves.
+fn relations() -> BTreeMap<String, (Vec<String>, String)> {
+    let mut out: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
+    let mut add = |rel: String, meaning: String, methods: &str| {
+        let entry = out
+            .entry(rel)
+            .or_insert_with(|| (Vec::new(), methods.to_owned()));
+        if !entry.0.contains(&meaning) {
+            entry.0.push(meaning);
+        }
+    };
+    for (rel, meaning, methods) in FIXED_RELATIONS {
+        add((*rel).to_owned(), (*meaning).to_owned(), methods);
+    }
     for pair in pairs::ALL {
         for view in pair.views() {
             let (from, to) = (view.from.entity, view.to.entity);
             if view.from.inline {
-                out.push((
+                add(
                     to.path.to_owned(),
                     format!(
-                        "An array of links, titled, to the {} of this {} (at most {}; follow collection/{} for all).",
-                        to.path,
-                        from.name,
-                        crate::relations::MAX_ITEM_LINKS,
-                        to.path
+                        "An array of links, titled, to the {} of this {} (at most {}; follow collection/{} for all; `?embed={}` embeds them).",
+                        to.path, from.name, crate::relations::MAX_ITEM_LINKS, to.path, to.path
                     ),
-                    "GET",
-                ));
+                    "GET, PUT, PATCH, DELETE",
+                );
             }
-            out.push((
+            let methods = if pair.styles.sub_resources {
+                "GET, PUT (text/uri-list: replace the set), POST (text/uri-list: add; JSON: create and link); \
+                 PUT and DELETE on /{id} link and unlink one"
+            } else if pair.styles.add_remove && std::ptr::eq(view.from, &pair.left) {
+                "GET; POST to the path followed by :add or :remove with a reference"
+            } else {
+                "GET"
+            };
+            add(
                 view.collection_rel(),
                 format!(
-                    "The paginated collection of the {} related to this {}.",
+                    "The paginated, filterable collection of the {} related to this {}.",
                     to.path, from.name
                 ),
-                if pair.styles.sub_resources {
-                    "GET, PUT (text/uri-list), POST (text/uri-list or JSON to create and link)"
-                } else {
-                    "GET"
-                },
-            ));
+                methods,
+            );
         }
         if let Some(cross) = pair.styles.cross {
-            out.push((
+            add(
                 cross.path.to_owned(),
+                format!("The relationship itself as resources ({}), narrowed to this item; from the root, all of them.", cross.name),
+                "GET, POST, DELETE (bulk, narrowed by a query parameter)",
+            );
+        }
+    }
+    for children in pairs::CHILDREN {
+        add(
+            children.collection_rel(),
+            format!(
+                "The paginated collection of this {}'s {}.",
+                children.parent.name, children.child.path
+            ),
+            "GET, POST",
+        );
+    }
+    let mut entities: Vec<&'static Entity> = collections().collect();
+    entities.extend(pairs::CHILDREN.iter().map(|c| c.child));
+    entities.push(&super::cart::CART_ITEMS);
+    for entity in entities {
+        for field in entity.fields {
+            if let Kind::Ref { target, rel } = field.kind {
+                add(
+                    rel.to_owned(),
+                    format!("The {} this {} refers to.", target.name, entity.name),
+                    "GET, PUT, PATCH, DELETE",
+                );
+            }
+        }
+        if let Some(parent) = entity.parent {
+            add(
+                parent.rel.to_owned(),
                 format!(
-                    "The relationship itself as resources ({}), narrowed to this item.",
-                    cross.name
+                    "The {} this {} belongs to.",
+                    parent.entity.name, entity.name
                 ),
-                "GET, POST, DELETE (bulk, narrowed)",
-            ));
+                "GET, PUT, PATCH, DELETE",
+            );
         }
     }
     for entity in collections() {
-        out.push((
+        add(
             entity.path.to_owned(),
-            format!("The collection of {}.", entity.path),
-            "GET, POST",
-        ));
+            format!("The collection of {} (paginated, filterable).", entity.path),
+            if relations::is_cross(entity) {
+                "GET, POST, DELETE (bulk, narrowed)"
+            } else {
+                "GET, POST"
+            },
+        );
+        if !relations::is_cross(entity) {
+            add(
+                entity.name.to_owned(),
+                format!(
+                    "From the root: a templated link to one {} by id.",
+                    entity.name
+                ),
+                "GET, PUT, PATCH, DELETE",
+            );
+        }
+        if crud::narrowing_names(entity)
+            .iter()
+            .any(|n| n.ends_with("_id"))
+        {
+            add(
+                format!("{}-search", entity.path),
+                format!(
+                    "A templated link to the {} narrowed by the related ids it names.",
+                    entity.path
+                ),
+                "GET",
+            );
+        }
     }
-    out.sort();
-    out.dedup_by(|a, b| a.0 == b.0);
     out
+}
+
+/// Every relation name Halyard documents at `/rels/{name}`.
+pub fn relation_names() -> Vec<String> {
+    relations().into_keys().collect()
 }
 
 async fn rel_page(ctx: Ctx) -> ApiResult<HttpResponse> {
     let name = ctx.req.match_info().get("name").unwrap_or("").to_owned();
-    let (name, meaning, methods) = relations()
-        .into_iter()
-        .find(|(rel, _, _)| *rel == name)
+    let (meanings, methods) = relations()
+        .remove(&name)
         .ok_or_else(|| ApiError::NotFound(format!("Halyard defines no relation {name:?}")))?;
+    // Names and meanings come from the descriptors, never from the request, but are
+    // escaped all the same so a future name with `<` or `&` cannot break the page.
+    let meaning: String = meanings
+        .iter()
+        .map(|m| format!("<p>{}</p>", escape(m)))
+        .collect();
+    let (name, methods) = (escape(&name), escape(&methods));
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Relation {name}</title></head>\
-         <body><h1>Relation <code>{name}</code></h1><p>{meaning}</p><p>Methods on the target: {methods}.</p></body></html>"
+         <body><h1>Relation <code>{name}</code></h1>{meaning}<p>Methods on the target: {methods}.</p></body></html>"
     );
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .body(html))
 }
 
-async fn openapi(ctx: Ctx) -> ApiResult<HttpResponse> {
-    ctx.query(&[])?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(openapi_document(&ctx).to_string()))
-}
-
-fn operation(summary: String, ok: &str) -> Value {
-    json!({
-        "summary": summary,
-        "responses": {
-            ok: { "description": "success" },
-            "default": {
-                "description": "a problem",
-                "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
-            }
-        }
-    })
-}
-
-fn id_param(name: &str) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 }, "example": 1 })
-}
-
-/// The OpenAPI 3.1 document, derived from the same descriptors as the routes.
-pub fn openapi_document(ctx: &Ctx) -> Value {
-    let mut paths = Map::new();
-    paths.insert(
-        "/".into(),
-        json!({ "get": operation("The root resource".into(), "200") }),
-    );
-    paths.insert(
-        "/health".into(),
-        json!({ "get": operation("Health".into(), "200") }),
-    );
-    paths.insert(
-        "/openapi.json".into(),
-        json!({ "get": operation("This document".into(), "200") }),
-    );
-    paths.insert("/rels/{name}".into(), json!({ "get": operation("A relation's documentation".into(), "200"),
-        "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" }, "example": "authors" }] }));
-    for entity in collections() {
-        let n = entity.name;
-        let mut collection = json!({
-            "get": operation(format!("List {}", entity.path), "200"),
-            "post": operation(format!("Create a {n}"), "201"),
-        });
-        if relations::is_cross(entity) {
-            collection["delete"] = operation(
-                format!("Delete the {} matching the query", entity.path),
-                "200",
-            );
-        }
-        paths.insert(format!("/{}", entity.path), collection);
-        paths.insert(
-            format!("/{}/{{id}}", entity.path),
-            json!({
-                "parameters": [id_param("id")],
-                "get": operation(format!("Read a {n}"), "200"),
-                "put": operation(format!("Replace a {n}"), "200"),
-                "patch": operation(format!("Update a {n}"), "200"),
-                "delete": operation(format!("Delete a {n}"), "204"),
-            }),
-        );
-    }
-    for children in pairs::CHILDREN {
-        let (parent, child) = (children.parent, children.child);
-        let base = format!("/{}/{{id}}/{}", parent.path, child.path);
-        paths.insert(
-            base.clone(),
-            json!({
-                "parameters": [id_param("id")],
-                "get": operation(format!("List the {} of a {}", child.path, parent.name), "200"),
-                "post": operation(format!("Create a {} of a {}", child.name, parent.name), "201"),
-            }),
-        );
-        if children.dependent {
-            paths.insert(
-                format!("{base}/{{sub}}"),
-                json!({
-                    "parameters": [id_param("id"), id_param("sub")],
-                    "get": operation(format!("Read a {}", child.name), "200"),
-                    "patch": operation(format!("Update a {}", child.name), "200"),
-                    "delete": operation(format!("Delete a {}", child.name), "204"),
-                }),
-            );
-        }
-    }
-    for pair in pairs::ALL {
-        for view in pair.views() {
-            let (from, to) = (view.from.entity, view.to.entity);
-            let base = format!("/{}/{{id}}/{}", from.path, to.path);
-            let mut collection = json!({
-                "parameters": [id_param("id")],
-                "get": operation(format!("List the {} of a {}", to.path, from.name), "200"),
-            });
-            if pair.styles.sub_resources {
-                collection["put"] = operation(
-                    format!("Replace the {} of a {} (text/uri-list)", to.path, from.name),
-                    "204",
-                );
-                collection["post"] = operation(
-                    format!(
-                        "Add {} (text/uri-list) or create and link one (JSON)",
-                        to.path
-                    ),
-                    "201",
-                );
-                paths.insert(
-                    format!("{base}/{{sub}}"),
-                    json!({
-                        "parameters": [id_param("id"), id_param("sub")],
-                        "get": operation(format!("Read a related {}", to.name), "200"),
-                        "put": operation(format!("Link a {} to a {}", to.name, from.name), "200"),
-                        "delete": operation(format!("Unlink a {} from a {}", to.name, from.name), "204"),
-                    }),
-                );
-            }
-            paths.insert(base, collection);
-        }
-        if pair.styles.add_remove {
-            let view = pair.views()[0];
-            for verb in ["add", "remove"] {
-                paths.insert(
-                    format!("/{}/{{id}}/{}:{verb}", view.from.entity.path, view.to.entity.path),
-                    json!({ "parameters": [id_param("id")],
-                            "post": operation(format!("{verb} a {} ", view.to.entity.name), "204") }),
-                );
-            }
-        }
-    }
-    let bearer = || json!([{ "bearer": [] }]);
-    let secured = |summary: &str, ok: &str| {
-        let mut op = operation(summary.to_owned(), ok);
-        op["security"] = bearer();
-        op
-    };
-    paths.insert(
-        "/cart".into(),
-        json!({ "get": secured("The authenticated user's cart", "200") }),
-    );
-    paths.insert(
-        "/users/{id}/cart".into(),
-        json!({ "parameters": [id_param("id")], "get": secured("A user's own cart", "200") }),
-    );
-    paths.insert(
-        "/cart/items".into(),
-        json!({ "get": secured("The cart's items", "200"), "post": secured("Add a book to the cart", "201") }),
-    );
-    paths.insert(
-        "/cart/items/{item}".into(),
-        json!({
-            "parameters": [id_param("item")],
-            "get": secured("A cart item", "200"),
-            "patch": secured("Change a cart item's quantity", "200"),
-            "delete": secured("Remove a cart item", "204"),
-        }),
-    );
-    for part in ["shipping", "billing", "payment"] {
-        paths.insert(
-            format!("/cart/{part}"),
-            json!({
-                "get": secured(&format!("The cart's {part} details"), "200"),
-                "put": secured(&format!("Replace the cart's {part} details"), "200"),
-                "patch": secured(&format!("Update the cart's {part} details"), "200"),
-            }),
-        );
-    }
-    paths.insert(
-        "/cart:checkout".into(),
-        json!({ "post": secured("Turn the cart into an order", "201") }),
-    );
-    paths.insert(
-        "/orders".into(),
-        json!({ "get": secured("The user's orders", "200") }),
-    );
-    paths.insert(
-        "/orders/{id}".into(),
-        json!({ "parameters": [id_param("id")], "get": secured("One of the user's orders", "200") }),
-    );
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "Halyard", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "A HAL hypermedia API for a bookshop, relationships done right." },
-        "servers": [{ "url": ctx.links.base().as_str().trim_end_matches('/') }],
-        "paths": paths,
-        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-          "schemas": { "Problem": {
-            "type": "object",
-            "required": ["type", "title", "status"],
-            "properties": {
-                "type": { "type": "string" }, "title": { "type": "string" },
-                "status": { "type": "integer" }, "detail": { "type": "string" },
-                "errors": { "type": "array", "items": { "type": "object",
-                    "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } }
-            }
-        } } }
-    })
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -7,5 +7,7 @@ mod accounts;
 mod billing;
 mod catalogue;
 mod fleet;
+mod hypermedia;
+mod openapi;
 mod relations;
 mod shop;
