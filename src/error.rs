@@ -238,6 +238,25 @@ pub fn is_foreign_key_violation(error: &DieselError) -> bool {
     }
 }
 
+/// Database messages that mean "try again" rather than "this request is wrong": SQLite's
+/// busy lock, PostgreSQL's serialization failures and deadlocks, a statement cut short by
+/// `statement_timeout`, and the messages of a server that is shutting down or
+/// restarting (SQLSTATE class 57, which diesel reports without a kind of its own).
+fn is_transient(message: &str) -> bool {
+    const TRANSIENT: [&str; 9] = [
+        "database is locked",
+        "could not serialize",
+        "deadlock detected",
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "server closed the connection",
+    ];
+    TRANSIENT.iter().any(|needle| message.contains(needle))
+}
+
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         match &error {
@@ -249,15 +268,21 @@ impl From<DieselError> for ApiError {
                 detail: "a referenced resource does not exist".into(),
                 errors: Vec::new(),
             },
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            // A connection that broke mid-request (the server restarted, the network
+            // dropped) is an outage the client can retry, not a bug: 503, not 500.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => {
+                log::warn!("database connection lost: {error}");
                 ApiError::Unavailable("the database connection was lost; retry".into())
             }
-            DieselError::DatabaseError(_, info)
-                if info.message().contains("database is locked")
-                    || info.message().contains("could not serialize")
-                    || info.message().contains("deadlock detected") =>
-            {
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::Unavailable("the database is busy; retry".into())
+            }
+            DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
+                log::warn!("transient database failure: {error}");
+                ApiError::Unavailable("the database is busy or restarting; retry".into())
             }
             _ => ApiError::Internal(format!("database: {error}")),
         }
@@ -279,3 +304,53 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 /// The result of every handler and database unit of work.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_connection_lost_mid_request_is_503_not_500() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            let error = ApiError::from(database_error(kind, "server closed the connection"));
+            assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+
+    #[test]
+    fn a_server_shutting_down_or_a_statement_timeout_is_503() {
+        for message in [
+            "terminating connection due to administrator command",
+            "the database system is shutting down",
+            "canceling statement due to statement timeout",
+            "database is locked",
+        ] {
+            let error = ApiError::from(database_error(DatabaseErrorKind::Unknown, message));
+            assert_eq!(
+                error.status_code(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_503_tells_the_client_when_to_retry() {
+        let response = ApiError::Unavailable("busy".into()).error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+
+    #[test]
+    fn other_database_errors_stay_opaque_500s() {
+        let error = ApiError::from(database_error(DatabaseErrorKind::Unknown, "syntax error"));
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.to_string().contains("syntax"));
+    }
+}

@@ -456,16 +456,23 @@ impl Body {
     /// (counting from 1), so an error can name the line the client wrote; blank lines
     /// and `#` comments are skipped.
     pub fn uri_list(&self) -> ApiResult<Vec<(usize, String)>> {
-        let text = std::str::from_utf8(&self.bytes)
-            .map_err(|_| ApiError::field("body", "text/uri-list must be UTF-8"))?;
-        Ok(text
-            .lines()
-            .enumerate()
-            .map(|(i, line)| (i + 1, line.trim()))
-            .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
-            .map(|(number, line)| (number, line.to_owned()))
-            .collect())
+        parse_uri_list(&self.bytes)
     }
+}
+
+/// Parses a `text/uri-list` body (RFC 2483) into its URIs, each with the line number it
+/// had as sent (counting from 1); blank lines and `#` comments are skipped. A pure
+/// function of the bytes, kept apart from [`Body`] so that it can be fuzzed.
+pub fn parse_uri_list(bytes: &[u8]) -> ApiResult<Vec<(usize, String)>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::field("body", "text/uri-list must be UTF-8"))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(number, line)| (number, line.to_owned()))
+        .collect())
 }
 
 fn error_class(error: &serde_json::Error) -> &'static str {

@@ -121,7 +121,7 @@ pub fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
         .pop()
         .ok_or_else(|| ApiError::Internal("cart vanished".into()))?;
     let mut lines = Sql::new(
-        "SELECT 0 AS order_id, ci.book_id, b.title, b.price_cents AS unit_price_cents, ci.quantity \
+        "SELECT CAST(0 AS BIGINT) AS order_id, ci.book_id, b.title, b.price_cents AS unit_price_cents, ci.quantity \
          FROM cart_items ci JOIN books b ON b.id = ci.book_id WHERE ci.cart_id = ",
     );
     lines.bind(owner.cart_id).push(" ORDER BY ci.id");

@@ -8,3 +8,4 @@ mod billing;
 mod catalogue;
 mod fleet;
 mod relations;
+mod security;
