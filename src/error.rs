@@ -257,8 +257,37 @@ fn is_transient(message: &str) -> bool {
     TRANSIENT.iter().any(|needle| message.contains(needle))
 }
 
+/// The 503 message for a database failure the client can retry, or `None` for one it
+/// cannot. A connection lost mid-request (the server restarted, the network dropped),
+/// a transaction aborted with it, a serialization failure or deadlock, a statement cut
+/// short by a timeout: outages, not bugs.
+fn retry_message(error: &DieselError) -> Option<&'static str> {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => Some("the database connection was lost; retry"),
+        // A rollback that failed because the connection went away leaves the transaction
+        // manager broken; the pool drops such a connection (`db::Manager::has_broken`), so
+        // a retry gets a fresh one.
+        DieselError::BrokenTransactionManager => Some("the database connection was lost; retry"),
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => retry_message(commit_error),
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+            Some("the database is busy; retry")
+        }
+        DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
+            Some("the database is busy or restarting; retry")
+        }
+        _ => None,
+    }
+}
+
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
+        if let Some(message) = retry_message(&error) {
+            log::warn!("transient database failure: {error}");
+            return ApiError::Unavailable(message.into());
+        }
         match &error {
             DieselError::NotFound => ApiError::NotFound("no such resource".into()),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
@@ -268,22 +297,6 @@ impl From<DieselError> for ApiError {
                 detail: "a referenced resource does not exist".into(),
                 errors: Vec::new(),
             },
-            // A connection that broke mid-request (the server restarted, the network
-            // dropped) is an outage the client can retry, not a bug: 503, not 500.
-            DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            ) => {
-                log::warn!("database connection lost: {error}");
-                ApiError::Unavailable("the database connection was lost; retry".into())
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                ApiError::Unavailable("the database is busy; retry".into())
-            }
-            DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
-                log::warn!("transient database failure: {error}");
-                ApiError::Unavailable("the database is busy or restarting; retry".into())
-            }
             _ => ApiError::Internal(format!("database: {error}")),
         }
     }
@@ -322,6 +335,20 @@ mod tests {
             let error = ApiError::from(database_error(kind, "server closed the connection"));
             assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         }
+    }
+
+    #[test]
+    fn a_transaction_broken_by_a_lost_connection_is_503() {
+        let broken = ApiError::from(DieselError::BrokenTransactionManager);
+        let commit = ApiError::from(DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(DieselError::BrokenTransactionManager),
+            commit_error: Box::new(database_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            )),
+        });
+        assert_eq!(broken.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(commit.status_code(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

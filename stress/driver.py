@@ -44,6 +44,7 @@ def call(method, url, body=None, headers=None, content_type="application/json"):
         status, rh, raw = e.code, dict(e.headers), e.read()
     except Exception as e:  # connection refused, reset, timeout
         return 0, {}, str(e)
+    rh = {k.lower(): v for k, v in rh.items()}  # header names are case-insensitive
     try:
         return status, rh, json.loads(raw) if raw else None
     except ValueError:
@@ -233,7 +234,7 @@ def outage(url, seconds, threads=6):
     a 503 problem with Retry-After; records when service came back."""
     deadline = time.time() + seconds
     lock = threading.Lock()
-    stats = {"statuses": {}, "slowest_s": 0.0, "bad": [], "last_503": 0.0, "first_ok_after_503": 0.0}
+    stats = {"statuses": {}, "slowest_s": 0.0, "bad": []}
 
     def loop(t):
         i = 0
@@ -249,13 +250,9 @@ def outage(url, seconds, threads=6):
                 stats["statuses"][status] = stats["statuses"].get(status, 0) + 1
                 stats["slowest_s"] = max(stats["slowest_s"], took)
                 if status == 503:
-                    stats["last_503"] = time.time()
-                    if "Retry-After" not in headers or "problem+json" not in headers.get("Content-Type", ""):
+                    if "retry-after" not in headers or "problem+json" not in headers.get("content-type", ""):
                         stats["bad"].append("503 without Retry-After or problem+json")
-                elif 200 <= status < 300:
-                    if stats["last_503"] and not stats["first_ok_after_503"]:
-                        stats["first_ok_after_503"] = time.time()
-                else:
+                elif not 200 <= status < 300:
                     stats["bad"].append(f"{status}: {str(body)[:200]}")
             if status == 503:
                 time.sleep(0.05)

@@ -296,7 +296,14 @@ where
             Ok(value)
         }
         Err(error) => {
-            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            // The request's own error is the one to report. A rollback that fails too
+            // (the connection is gone) changed nothing either: nothing was committed, and
+            // the pool drops the connection because its transaction manager is broken.
+            if let Err(rollback) =
+                <DbConn as Connection>::TransactionManager::rollback_transaction(conn)
+            {
+                log::warn!("rollback failed: {rollback}");
+            }
             Err(error)
         }
     }
