@@ -217,8 +217,8 @@ fn render_summary(conn: &mut DbConn, links: &Links, owner: Owner) -> ApiResult<I
          CAST(COALESCE((SELECT SUM(ci.quantity) FROM cart_items ci WHERE ci.cart_id = c.id), 0) AS BIGINT) AS item_count, \
          CAST(COALESCE((SELECT SUM(ci.quantity * b.price_cents) FROM cart_items ci \
            JOIN books b ON b.id = ci.book_id WHERE ci.cart_id = c.id), 0) AS BIGINT) AS total, \
-         CASE WHEN c.ship_name IS NOT NULL AND c.ship_street IS NOT NULL AND c.ship_city IS NOT NULL \
-           AND c.ship_postal_code IS NOT NULL AND c.ship_country IS NOT NULL THEN 1 ELSE 0 END AS shipping_complete \
+         CAST(CASE WHEN c.ship_name IS NOT NULL AND c.ship_street IS NOT NULL AND c.ship_city IS NOT NULL \
+           AND c.ship_postal_code IS NOT NULL AND c.ship_country IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS shipping_complete \
          FROM carts c WHERE c.id = ",
     );
     sql.bind(owner.cart_id);

@@ -182,6 +182,34 @@ async fn checkout(app: &TestApp, token: &str, book: i64) -> u16 {
     send_as(app, token, Method::POST, "/cart:checkout", Value::Null).await
 }
 
+/// A regression test for two 500s that only PostgreSQL gave (an `integer` literal read
+/// as `BIGINT`), found by schemathesis and the double-checkout race: the owner reads
+/// the cart before and after checkout.
+async fn the_owner_reads_the_cart_before_and_after_checkout(app: TestApp) {
+    let (_, token) = new_user(&app, "ada@example.org").await;
+    let auth = format!("Bearer {token}");
+    let book = app
+        .create("/books", json!({ "title": "Dune", "price": "9.99" }))
+        .await["id"]
+        .as_i64()
+        .expect("id");
+
+    let empty = app
+        .send(Method::GET, "/cart", &[("authorization", &auth)], None)
+        .await;
+    let status = checkout(&app, &token, book).await;
+    let after = app
+        .send(Method::GET, "/cart", &[("authorization", &auth)], None)
+        .await;
+
+    empty.assert_status(200);
+    assert_eq!(empty.json()["itemCount"], 0);
+    assert_eq!(empty.json()["shippingInfoComplete"], false);
+    assert_eq!(status, 201);
+    after.assert_status(200);
+    assert_eq!(after.json()["itemCount"], 0);
+}
+
 async fn a_card_number_is_never_stored_or_returned_whole(app: TestApp) {
     let (_, token) = new_user(&app, "ada@example.org").await;
     let auth = format!("Bearer {token}");
@@ -296,6 +324,7 @@ fn url_encode(text: &str) -> String {
 on_both_backends!(
     every_protected_path_without_a_valid_token_is_401_with_www_authenticate,
     another_users_cart_is_403_and_their_orders_are_404,
+    the_owner_reads_the_cart_before_and_after_checkout,
     a_card_number_is_never_stored_or_returned_whole,
     sql_in_a_reference_a_path_or_a_query_parameter_is_refused_not_run,
     a_header_block_over_the_limit_is_refused_and_the_server_carries_on,
