@@ -492,3 +492,26 @@ pub fn path_id(text: &str) -> ApiResult<i64> {
     text.parse()
         .map_err(|_| ApiError::NotFound(format!("no resource with id {text:?}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uri_list_keeps_line_numbers_and_skips_blanks_and_comments() {
+        let parsed = parse_uri_list(b"# authors\r\n/authors/1\r\n\r\n  authors/2  \n").unwrap();
+        assert_eq!(
+            parsed,
+            vec![(2, "/authors/1".to_owned()), (4, "authors/2".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_uri_list_that_is_not_utf8_is_400_not_a_panic() {
+        for bytes in [&b"\xff\xfe/authors/1"[..], b"\xc3", b"/authors/\xe2\x82"] {
+            assert!(parse_uri_list(bytes).is_err());
+        }
+        assert_eq!(parse_uri_list(b"").unwrap(), Vec::new());
+        assert_eq!(parse_uri_list(b"\r\n\n\r").unwrap(), Vec::new());
+    }
+}
