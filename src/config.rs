@@ -48,6 +48,22 @@ pub struct Config {
     #[arg(long, env = "HALYARD_POOL_SIZE", default_value_t = 8)]
     pub pool_size: u32,
 
+    /// Longest wait for a free database connection, in milliseconds; past it the
+    /// request gets 503 with `Retry-After` instead of queueing without bound.
+    #[arg(long, env = "HALYARD_POOL_TIMEOUT_MS", default_value_t = 2000)]
+    pub pool_timeout_ms: u64,
+
+    /// Longest a PostgreSQL statement may run, lock waits included, in milliseconds
+    /// (0: no limit); past it the request gets 503.
+    #[arg(long, env = "HALYARD_STATEMENT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub statement_timeout_ms: u64,
+
+    /// Time a client has to send a request's headers, and idle keep-alive time, in
+    /// milliseconds; a slower client gets 408 or is disconnected, so slow or idle
+    /// connections cannot pile up.
+    #[arg(long, env = "HALYARD_CLIENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub client_timeout_ms: u64,
+
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "HALYARD_WORKERS")]
     pub workers: Option<usize>,
@@ -76,6 +92,9 @@ impl Config {
             demo_data: DemoData::Never,
             max_body: 256 * 1024,
             pool_size: 8,
+            pool_timeout_ms: 2000,
+            statement_timeout_ms: 10_000,
+            client_timeout_ms: 5000,
             workers: Some(2),
             command: None,
         }

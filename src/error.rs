@@ -238,8 +238,56 @@ pub fn is_foreign_key_violation(error: &DieselError) -> bool {
     }
 }
 
+/// Database messages that mean "try again" rather than "this request is wrong": SQLite's
+/// busy lock, PostgreSQL's serialization failures and deadlocks, a statement cut short by
+/// `statement_timeout`, and the messages of a server that is shutting down or
+/// restarting (SQLSTATE class 57, which diesel reports without a kind of its own).
+fn is_transient(message: &str) -> bool {
+    const TRANSIENT: [&str; 9] = [
+        "database is locked",
+        "could not serialize",
+        "deadlock detected",
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "server closed the connection",
+    ];
+    TRANSIENT.iter().any(|needle| message.contains(needle))
+}
+
+/// The 503 message for a database failure the client can retry, or `None` for one it
+/// cannot. A connection lost mid-request (the server restarted, the network dropped),
+/// a transaction aborted with it, a serialization failure or deadlock, a statement cut
+/// short by a timeout: outages, not bugs.
+fn retry_message(error: &DieselError) -> Option<&'static str> {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => Some("the database connection was lost; retry"),
+        // A rollback that failed because the connection went away leaves the transaction
+        // manager broken; the pool drops such a connection (`db::Manager::has_broken`), so
+        // a retry gets a fresh one.
+        DieselError::BrokenTransactionManager => Some("the database connection was lost; retry"),
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => retry_message(commit_error),
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+            Some("the database is busy; retry")
+        }
+        DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
+            Some("the database is busy or restarting; retry")
+        }
+        _ => None,
+    }
+}
+
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
+        if let Some(message) = retry_message(&error) {
+            log::warn!("transient database failure: {error}");
+            return ApiError::Unavailable(message.into());
+        }
         match &error {
             DieselError::NotFound => ApiError::NotFound("no such resource".into()),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
@@ -249,16 +297,6 @@ impl From<DieselError> for ApiError {
                 detail: "a referenced resource does not exist".into(),
                 errors: Vec::new(),
             },
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                ApiError::Unavailable("the database connection was lost; retry".into())
-            }
-            DieselError::DatabaseError(_, info)
-                if info.message().contains("database is locked")
-                    || info.message().contains("could not serialize")
-                    || info.message().contains("deadlock detected") =>
-            {
-                ApiError::Unavailable("the database is busy; retry".into())
-            }
             _ => ApiError::Internal(format!("database: {error}")),
         }
     }
@@ -279,3 +317,67 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 /// The result of every handler and database unit of work.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_connection_lost_mid_request_is_503_not_500() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            let error = ApiError::from(database_error(kind, "server closed the connection"));
+            assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+
+    #[test]
+    fn a_transaction_broken_by_a_lost_connection_is_503() {
+        let broken = ApiError::from(DieselError::BrokenTransactionManager);
+        let commit = ApiError::from(DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(DieselError::BrokenTransactionManager),
+            commit_error: Box::new(database_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            )),
+        });
+        assert_eq!(broken.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(commit.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn a_server_shutting_down_or_a_statement_timeout_is_503() {
+        for message in [
+            "terminating connection due to administrator command",
+            "the database system is shutting down",
+            "canceling statement due to statement timeout",
+            "database is locked",
+        ] {
+            let error = ApiError::from(database_error(DatabaseErrorKind::Unknown, message));
+            assert_eq!(
+                error.status_code(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_503_tells_the_client_when_to_retry() {
+        let response = ApiError::Unavailable("busy".into()).error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+
+    #[test]
+    fn other_database_errors_stay_opaque_500s() {
+        let error = ApiError::from(database_error(DatabaseErrorKind::Unknown, "syntax error"));
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.to_string().contains("syntax"));
+    }
+}

@@ -76,6 +76,34 @@ impl Target {
 #[derive(Debug)]
 pub struct Manager {
     target: Target,
+    /// PostgreSQL `statement_timeout` in milliseconds (0: none).
+    statement_timeout_ms: u64,
+}
+
+/// How long the pool and the database may keep a request waiting. Every bound is there
+/// so that an outage or an exhausted pool gives the client a 503 it can retry, never a
+/// request that hangs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections in the pool.
+    pub size: u32,
+    /// Longest wait for a free connection before the request gets 503.
+    pub checkout_timeout: Duration,
+    /// Longest a single PostgreSQL statement may run, lock waits included (0: no limit).
+    /// A statement stuck behind a lock someone forgot would otherwise hold its
+    /// connection, and then the whole pool, for ever.
+    pub statement_timeout_ms: u64,
+}
+
+impl PoolSettings {
+    /// The defaults: 8 connections, 2 s to get one, 10 s per statement.
+    pub fn new(size: u32) -> Self {
+        PoolSettings {
+            size,
+            checkout_timeout: Duration::from_secs(2),
+            statement_timeout_ms: 10_000,
+        }
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -84,9 +112,18 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
         match &self.target {
-            Target::Postgres(url) => PgConnection::establish(url)
-                .map(DbConn::Postgresql)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+            Target::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+                if self.statement_timeout_ms > 0 {
+                    conn.batch_execute(&format!(
+                        "SET statement_timeout = {}",
+                        self.statement_timeout_ms
+                    ))
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                }
+                Ok(DbConn::Postgresql(conn))
+            }
             Target::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
@@ -111,8 +148,13 @@ impl r2d2::ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose transaction manager is in an error state, or still inside a
+    /// transaction (a commit or rollback failed when the server went away), would fail
+    /// every later request it serves with a 500: drop it instead of returning it to the
+    /// pool. So is one released while a panic unwinds.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -121,6 +163,7 @@ impl r2d2::ManageConnection for Manager {
 pub fn connect(database_url: &str) -> Result<DbConn, diesel::r2d2::Error> {
     r2d2::ManageConnection::connect(&Manager {
         target: Target::parse(database_url),
+        statement_timeout_ms: 0,
     })
 }
 
@@ -161,8 +204,13 @@ impl std::fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-/// Opens the pool and runs the pending migrations.
+/// Opens the pool and runs the pending migrations, with the default timeouts.
 pub fn open(database_url: &str, pool_size: u32) -> Result<Opened, OpenError> {
+    open_with(database_url, PoolSettings::new(pool_size))
+}
+
+/// Opens the pool with `settings` and runs the pending migrations.
+pub fn open_with(database_url: &str, settings: PoolSettings) -> Result<Opened, OpenError> {
     let target = Target::parse(database_url);
     if let Target::Sqlite(path) = &target {
         if let Some(dir) = Path::new(path).parent() {
@@ -176,16 +224,24 @@ pub fn open(database_url: &str, pool_size: u32) -> Result<Opened, OpenError> {
     }
     let manager = Manager {
         target: target.clone(),
+        statement_timeout_ms: settings.statement_timeout_ms,
     };
     // Connect once by hand first: r2d2 would retry quietly until its timeout and then
     // report only "timed out", hiding a wrong password or an unknown host.
-    let mut first = r2d2::ManageConnection::connect(&manager)
+    // Without the statement timeout: a migration, or the wait for another instance's
+    // migration lock, may rightly take longer than any request should.
+    let unbounded = Manager {
+        target: target.clone(),
+        statement_timeout_ms: 0,
+    };
+    let mut first = r2d2::ManageConnection::connect(&unbounded)
         .map_err(|e| OpenError(format!("cannot connect to the database: {e}")))?;
     let created = migrate(&mut first)?;
     drop(first);
     let pool = r2d2::Pool::builder()
-        .max_size(pool_size.max(1))
-        .connection_timeout(Duration::from_secs(5))
+        .max_size(settings.size.max(1))
+        // r2d2 rejects a zero timeout; a millisecond is the shortest meaningful wait.
+        .connection_timeout(settings.checkout_timeout.max(Duration::from_millis(1)))
         .build(manager)
         .map_err(|e| OpenError(format!("cannot build the connection pool: {e}")))?;
     Ok(Opened { pool, created })
@@ -240,7 +296,14 @@ where
             Ok(value)
         }
         Err(error) => {
-            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            // The request's own error is the one to report. A rollback that fails too
+            // (the connection is gone) changed nothing either: nothing was committed, and
+            // the pool drops the connection because its transaction manager is broken.
+            if let Err(rollback) =
+                <DbConn as Connection>::TransactionManager::rollback_transaction(conn)
+            {
+                log::warn!("rollback failed: {rollback}");
+            }
             Err(error)
         }
     }

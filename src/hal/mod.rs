@@ -461,16 +461,23 @@ impl Body {
     /// (counting from 1), so an error can name the line the client wrote; blank lines
     /// and `#` comments are skipped.
     pub fn uri_list(&self) -> ApiResult<Vec<(usize, String)>> {
-        let text = std::str::from_utf8(&self.bytes)
-            .map_err(|_| ApiError::field("body", "text/uri-list must be UTF-8"))?;
-        Ok(text
-            .lines()
-            .enumerate()
-            .map(|(i, line)| (i + 1, line.trim()))
-            .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
-            .map(|(number, line)| (number, line.to_owned()))
-            .collect())
+        parse_uri_list(&self.bytes)
     }
+}
+
+/// Parses a `text/uri-list` body (RFC 2483) into its URIs, each with the line number it
+/// had as sent (counting from 1); blank lines and `#` comments are skipped. A pure
+/// function of the bytes, kept apart from [`Body`] so that it can be fuzzed.
+pub fn parse_uri_list(bytes: &[u8]) -> ApiResult<Vec<(usize, String)>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::field("body", "text/uri-list must be UTF-8"))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(number, line)| (number, line.to_owned()))
+        .collect())
 }
 
 fn error_class(error: &serde_json::Error) -> &'static str {
@@ -489,4 +496,27 @@ pub fn path_id(text: &str) -> ApiResult<i64> {
     }
     text.parse()
         .map_err(|_| ApiError::NotFound(format!("no resource with id {text:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uri_list_keeps_line_numbers_and_skips_blanks_and_comments() {
+        let parsed = parse_uri_list(b"# authors\r\n/authors/1\r\n\r\n  authors/2  \n").unwrap();
+        assert_eq!(
+            parsed,
+            vec![(2, "/authors/1".to_owned()), (4, "authors/2".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_uri_list_that_is_not_utf8_is_400_not_a_panic() {
+        for bytes in [&b"\xff\xfe/authors/1"[..], b"\xc3", b"/authors/\xe2\x82"] {
+            assert!(parse_uri_list(bytes).is_err());
+        }
+        assert_eq!(parse_uri_list(b"").unwrap(), Vec::new());
+        assert_eq!(parse_uri_list(b"\r\n\n\r").unwrap(), Vec::new());
+    }
 }

@@ -186,7 +186,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn read(response: Response) -> Reply {
+    pub async fn read(response: Response) -> Reply {
         Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),

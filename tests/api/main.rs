@@ -10,4 +10,5 @@ mod fleet;
 mod hypermedia;
 mod openapi;
 mod relations;
+mod security;
 mod shop;
