@@ -51,7 +51,7 @@ def token(db, scope, last_id):
 
 def report(results, meta, md_out, svg_out):
     rows = [line.rstrip("\n").split("\t") for line in open(results) if line.strip()]
-    # server, scenario, requests/s, p50 ms, p99 ms, non-2xx
+    # server, scenario, requests/s, p50 ms, p99 ms, non-2xx, server CPU µs a request
     info = json.load(open(meta))
     servers = []
     scenarios = []
@@ -71,7 +71,8 @@ def report(results, meta, md_out, svg_out):
                 cells.append("")
             else:
                 err = " (%s non-2xx)" % r[5] if r[5] not in ("0", "") else ""
-                cells.append("%s req/s, p50 %s ms, p99 %s ms%s" % (r[2], r[3], r[4], err))
+                cpu = ", %s µs CPU" % r[6] if len(r) > 6 else ""
+                cells.append("%s req/s%s, p50 %s ms, p99 %s ms%s" % (r[2], cpu, r[3], r[4], err))
         lines.append("| %s | %s |" % (info["scenarios"].get(sc, sc), " | ".join(cells)))
     with open(md_out, "w") as f:
         f.write("\n".join(lines) + "\n")
