@@ -81,7 +81,8 @@ def report(results, meta, md_out, svg_out):
     # (json-server and the in-memory limit differ by orders of magnitude).
     import math
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-    bar_h, gap, left, width = 14, 12, 230, 560
+    # Room on the left for the longest scenario label at 12 px.
+    bar_h, gap, left, width = 14, 12, 300, 560
     top = 40
     peak = max(float(r[2]) for r in rows) or 1.0
     scale = lambda v: 0 if v <= 1 else width * math.log10(v) / math.log10(max(peak, 10))
