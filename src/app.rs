@@ -118,6 +118,7 @@ pub fn start(
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
     let client_timeout = state.client_timeout;
+    let pool_size = state.pool.max_size() as usize;
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         let prefix = state.prefix.clone();
@@ -143,6 +144,12 @@ pub fn start(
     if let Some(workers) = workers {
         server = server.workers(workers);
     }
+    // Database work runs on each worker's blocking threads (`web::block`), which actix
+    // lets grow to 512 a worker; past the pool's connections a thread only waits for
+    // one, and each thread that ran keeps its own malloc arena: under 64 connections
+    // that took peak RSS past 64 MiB (docs/benchmarks.md). As many threads as
+    // connections per worker is enough for every connection to be in use.
+    server = server.worker_max_blocking_threads(pool_size.max(1));
     Ok(server.run())
 }
 

@@ -80,6 +80,31 @@ pub enum Command {
     Serve,
     /// Run the migrations and exit.
     Migrate,
+    /// Fill a new, empty database with a generated catalogue of the given size (for
+    /// benchmarks), through batched multi-row inserts, and exit. See `src/sample.rs` for
+    /// the layout; a small default makes a smoke test.
+    LoadSample(SampleArgs),
+}
+
+/// The size of the catalogue `load-sample` generates.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct SampleArgs {
+    /// Books ("Book N").
+    #[arg(long, default_value_t = 1000)]
+    pub books: u64,
+    /// Authors ("Author N").
+    #[arg(long, default_value_t = 500)]
+    pub authors: u64,
+    /// Book–author relations, the hot ones included.
+    #[arg(long, default_value_t = 10_000)]
+    pub relations: u64,
+    /// How many of the relations link author 1 to books 1..=N (listed first), so that
+    /// `DELETE /books-authors?author_id=1` removes exactly N.
+    #[arg(long, default_value_t = 0)]
+    pub hot_relations: u64,
+    /// Draw no progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 impl Config {

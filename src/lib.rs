@@ -11,3 +11,4 @@ pub mod error;
 pub mod hal;
 pub mod relations;
 pub mod resources;
+pub mod sample;

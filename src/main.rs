@@ -4,7 +4,8 @@ use std::net::TcpListener;
 
 use clap::Parser;
 use halyard::app;
-use halyard::config::{Command, Config};
+use halyard::config::{Command, Config, SampleArgs};
+use halyard::{db, sample};
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
@@ -21,6 +22,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(Command::LoadSample(args)) = config.command {
+        return load_sample(&config, args);
+    }
     let state = app::prepare(&config)?;
     if matches!(config.command, Some(Command::Migrate)) {
         log::info!("migrations are up to date");
@@ -30,5 +34,28 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     log::info!("serving on http://{}", listener.local_addr()?);
     app::start(listener, state, config.workers)?.await?;
+    Ok(())
+}
+
+/// Migrates the database (without demo data: the sample must go into an empty
+/// catalogue) and loads the generated sample into it.
+fn load_sample(config: &Config, args: SampleArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let size = sample::SampleSize {
+        books: args.books,
+        authors: args.authors,
+        relations: args.relations,
+        hot: args.hot_relations,
+    };
+    let opened = db::open(&config.database_url, 1)?;
+    let mut conn = opened.pool.get()?;
+    let started = std::time::Instant::now();
+    sample::load(&mut conn, size, !args.quiet)?;
+    log::info!(
+        "loaded {} books, {} authors and {} relations in {:.1} s",
+        size.books,
+        size.authors,
+        size.relations,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

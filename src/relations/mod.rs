@@ -151,24 +151,36 @@ impl View {
             let label = to
                 .label
                 .map_or("NULL".to_owned(), |column| format!("t.{column}"));
+            // Each resource's links are bounded inside the index, not after reading them:
+            // for every id, a correlated subquery finds its MAX_ITEM_LINKS-th related id
+            // (an index seek of at most that many entries) and the join reads the (from,
+            // to) index up to it. This was a window function numbering every related row
+            // of `from IN (...)` before keeping the first hundred, so reading author 1 of
+            // the million-relation sample, who has 100 000 books, cost 66 ms of SQLite
+            // alone; now 0.09 ms, and a page of 25 ordinary ones 0.28 ms instead of 0.59
+            // (docs/benchmarks.md). `VALUES` columns are called `column1` on both
+            // backends. The cap is a constant, not input, so it is part of the text.
             let mut sql = Sql::new(&format!(
-                "SELECT from_id, to_id, label FROM (SELECT l.{from} AS from_id, t.id AS to_id, \
-                 {label} AS label, ROW_NUMBER() OVER (PARTITION BY l.{from} ORDER BY t.id) AS n \
-                 FROM {link} l JOIN {table} t ON t.id = l.{to_column} WHERE l.{from} IN (",
+                "SELECT l.{from} AS from_id, t.id AS to_id, {label} AS label FROM (VALUES ",
+                from = self.from.column,
+            ));
+            for (i, row) in rows.iter().enumerate() {
+                sql.push(if i > 0 { ", (" } else { "(" })
+                    .bind(row.id)
+                    .push(")");
+            }
+            sql.push(&format!(
+                ") AS ids JOIN {link} l ON l.{from} = ids.column1 AND l.{to_column} <= \
+                 COALESCE((SELECT x.{to_column} FROM {link} x WHERE x.{from} = ids.column1 \
+                 ORDER BY x.{to_column} LIMIT 1 OFFSET {skip}), {max}) \
+                 JOIN {table} t ON t.id = l.{to_column} ORDER BY from_id, to_id",
                 from = self.from.column,
                 link = self.pair.table,
                 table = to.table,
                 to_column = self.to.column,
+                skip = MAX_ITEM_LINKS - 1,
+                max = i64::MAX,
             ));
-            for (i, row) in rows.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(row.id);
-            }
-            sql.push(")) x WHERE n <= ")
-                .bind(MAX_ITEM_LINKS)
-                .push(" ORDER BY from_id, to_id");
             for link in sql.load::<LinkRow>(conn)? {
                 let path = to.item_path(link.to_id);
                 by_from
