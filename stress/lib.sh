@@ -77,7 +77,7 @@ venv() {
   local dir="${HALYARD_VENV:-$HOME/.cache/halyard/venv}"
   if [ ! -x "$dir/bin/schemathesis" ] && [ ! -x "$dir/bin/st" ]; then
     say "creating $dir with schemathesis (pip)"
-    python3 -m venv "$dir" && "$dir/bin/pip" install -q schemathesis || die "cannot install schemathesis"
+    python3 -m venv "$dir" && "$dir/bin/pip" install -q schemathesis==4.32.5 || die "cannot install schemathesis"
   fi
   echo "$dir"
 }
