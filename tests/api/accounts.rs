@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{Reply, TestApp};
+use crate::common::{embedded_ids as ids, encoded, Reply, TestApp};
 use crate::on_both_backends;
 
 // ---------------------------------------------------------------------------------------
@@ -64,39 +64,17 @@ async fn remove(app: &TestApp, group: i64, reference: Value) -> Reply {
     .await
 }
 
-/// The ids of the items a collection page embeds under `rel`.
-fn ids(page: &Value, rel: &str) -> Vec<i64> {
-    page["_embedded"][rel]
-        .as_array()
-        .unwrap_or_else(|| panic!("no _embedded.{rel} in {page}"))
-        .iter()
-        .map(|item| item["id"].as_i64().expect("item id"))
-        .collect()
-}
-
-/// Reads a collection from `path` page by page, following absolute `next` links, and
-/// returns the ids of each page.
+/// The ids on each page of a collection, following `next` links from `path`.
 async fn pages(app: &TestApp, path: &str, rel: &str) -> Vec<Vec<i64>> {
-    let mut out = Vec::new();
-    let mut path = path.to_owned();
-    loop {
-        let reply = app.get(&path).await;
-        reply.assert_status(200);
-        let page = reply.json();
-        out.push(ids(&page, rel));
-        let Some(next) = page["_links"]["next"]["href"].as_str() else {
-            return out;
-        };
-        path = next
-            .strip_prefix(&app.address)
-            .unwrap_or_else(|| panic!("{next} is not an absolute link of this app"))
-            .to_owned();
-    }
-}
-
-/// A `filter` value ready for a query string.
-fn encoded(filter: &str) -> String {
-    url::form_urlencoded::byte_serialize(filter.as_bytes()).collect()
+    app.pages(path, rel)
+        .await
+        .iter()
+        .map(|page| {
+            page.iter()
+                .map(|item| item["id"].as_i64().expect("item id"))
+                .collect()
+        })
+        .collect()
 }
 
 /// The group's `userCount` as its GET shows it.

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{Reply, TestApp};
+use crate::common::{embedded as items, embedded_ids as ids, encoded, Reply, TestApp};
 use crate::on_both_backends;
 
 // ---------------------------------------------------------------------------------------
@@ -50,51 +50,11 @@ async fn count(app: &TestApp, table: &str) -> i64 {
         .await
 }
 
-/// The items a collection page embeds under `rel`.
-fn items(page: &Value, rel: &str) -> Vec<Value> {
-    page["_embedded"][rel]
-        .as_array()
-        .unwrap_or_else(|| panic!("no _embedded.{rel} in {page}"))
-        .clone()
-}
-
-fn ids(page: &Value, rel: &str) -> Vec<i64> {
-    items(page, rel)
-        .iter()
-        .map(|item| item["id"].as_i64().expect("item id"))
-        .collect()
-}
-
-/// Reads a collection page by page from `path`, following absolute `next` links;
-/// returns each page's items.
-async fn pages(app: &TestApp, path: &str, rel: &str) -> Vec<Vec<Value>> {
-    let mut out = Vec::new();
-    let mut path = path.to_owned();
-    loop {
-        let reply = app.get(&path).await;
-        reply.assert_status(200);
-        let page = reply.json();
-        out.push(items(&page, rel));
-        let Some(next) = page["_links"]["next"]["href"].as_str() else {
-            return out;
-        };
-        path = next
-            .strip_prefix(&app.address)
-            .unwrap_or_else(|| panic!("{next} is not an absolute link of this app"))
-            .to_owned();
-    }
-}
-
 /// The ids of the invoices `path` lists (asserting 200).
 async fn invoice_ids(app: &TestApp, path: String) -> Vec<i64> {
     let reply = app.get(&path).await;
     reply.assert_status(200);
     ids(&reply.json(), "invoices")
-}
-
-/// A `filter` value ready for a query string.
-fn encoded(filter: &str) -> String {
-    url::form_urlencoded::byte_serialize(filter.as_bytes()).collect()
 }
 
 /// Asserts a 400 whose first field error names `field`.
@@ -739,18 +699,18 @@ async fn both_forms_of_a_customers_invoices_agree_item_for_item_and_page_for_pag
         format!("/invoices?customerId={acme}"),
         format!("/invoices?customer=%2Fcustomers%2F{acme}"),
     ];
-    let sub_pages = pages(
-        &app,
-        &format!("/customers/{acme}/invoices?maxPageSize=2"),
-        "invoices",
-    )
-    .await;
-    let query_pages = pages(
-        &app,
-        &format!("/invoices?customer_id={acme}&maxPageSize=2"),
-        "invoices",
-    )
-    .await;
+    let sub_pages = app
+        .pages(
+            &format!("/customers/{acme}/invoices?maxPageSize=2"),
+            "invoices",
+        )
+        .await;
+    let query_pages = app
+        .pages(
+            &format!("/invoices?customer_id={acme}&maxPageSize=2"),
+            "invoices",
+        )
+        .await;
 
     sub.assert_status(200);
     let sub_items = items(&sub.json(), "invoices");

@@ -381,3 +381,46 @@ macro_rules! on_both_backends {
         )*
     };
 }
+
+/// The items a collection page embeds under `rel`.
+pub fn embedded(page: &Value, rel: &str) -> Vec<Value> {
+    page["_embedded"][rel]
+        .as_array()
+        .unwrap_or_else(|| panic!("no _embedded.{rel} in {page}"))
+        .clone()
+}
+
+/// The ids of the items a collection page embeds under `rel`.
+pub fn embedded_ids(page: &Value, rel: &str) -> Vec<i64> {
+    embedded(page, rel)
+        .iter()
+        .map(|item| item["id"].as_i64().expect("item id"))
+        .collect()
+}
+
+/// A `filter` value ready for a query string.
+pub fn encoded(filter: &str) -> String {
+    url::form_urlencoded::byte_serialize(filter.as_bytes()).collect()
+}
+
+impl TestApp {
+    /// Reads a collection page by page from `path`, following absolute `next` links
+    /// (asserting 200 each time); returns each page's items under `rel`.
+    pub async fn pages(&self, path: &str, rel: &str) -> Vec<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut path = path.to_owned();
+        loop {
+            let reply = self.get(&path).await;
+            reply.assert_status(200);
+            let page = reply.json();
+            out.push(embedded(&page, rel));
+            let Some(next) = page["_links"]["next"]["href"].as_str() else {
+                return out;
+            };
+            path = next
+                .strip_prefix(&self.address)
+                .unwrap_or_else(|| panic!("{next} is not an absolute link of this app"))
+                .to_owned();
+        }
+    }
+}
