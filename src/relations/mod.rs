@@ -220,15 +220,31 @@ impl View {
     /// Links `from_id` to `to_id`; true when the link is new. Racing calls for the same
     /// pair leave one row: the unique constraint decides, not this process.
     pub fn link(&self, conn: &mut DbConn, from_id: i64, to_id: i64) -> ApiResult<bool> {
+        Ok(self.link_all(conn, from_id, &[to_id])? == 1)
+    }
+
+    /// Links `from_id` to every id in `to_ids` in one statement and returns how many
+    /// links are new; existing links are left as they are (id and properties kept).
+    pub fn link_all(&self, conn: &mut DbConn, from_id: i64, to_ids: &[i64]) -> ApiResult<usize> {
+        if to_ids.is_empty() {
+            return Ok(0);
+        }
         let mut sql = Sql::new(&format!(
-            "INSERT INTO {} ({}, {}) VALUES (",
+            "INSERT INTO {} ({}, {}) VALUES ",
             self.pair.table, self.from.column, self.to.column
         ));
-        sql.bind(from_id).push(", ").bind(to_id).push(&format!(
-            ") ON CONFLICT ({}, {}) DO NOTHING RETURNING id",
+        for (i, to_id) in to_ids.iter().enumerate() {
+            sql.push(if i > 0 { ", (" } else { "(" })
+                .bind(from_id)
+                .push(", ")
+                .bind(*to_id)
+                .push(")");
+        }
+        sql.push(&format!(
+            " ON CONFLICT ({}, {}) DO NOTHING RETURNING id",
             self.pair.left.column, self.pair.right.column
         ));
-        Ok(!sql.load::<IdRow>(conn)?.is_empty())
+        Ok(sql.load::<IdRow>(conn)?.len())
     }
 
     /// Unlinks; true when they were linked.
@@ -315,9 +331,7 @@ impl View {
             delete.push(")");
         }
         delete.execute(conn)?;
-        for id in ids {
-            self.link(conn, from_id, id)?;
-        }
+        self.link_all(conn, from_id, &ids)?;
         Ok(())
     }
 }

@@ -200,10 +200,11 @@ async fn post(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
                 if !db::exists(conn, view.from.entity.table, from_id)? {
                     return Err(view.from.entity.not_found(from_id));
                 }
+                let mut to_ids = to_ids;
+                to_ids.sort_unstable();
+                to_ids.dedup();
                 view.check_exist(conn, "body", &to_ids)?;
-                for to_id in to_ids {
-                    view.link(conn, from_id, to_id)?;
-                }
+                view.link_all(conn, from_id, &to_ids)?;
                 Ok(())
             })
         })

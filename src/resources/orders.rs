@@ -238,22 +238,18 @@ pub fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
         .bind(last4)
         .push(") RETURNING id");
     let order_id = db::load_scalar(conn, &insert)?;
-    for line in lines {
-        let mut sql = Sql::new(
-            "INSERT INTO order_lines (order_id, book_id, title, unit_price_cents, quantity) VALUES (",
-        );
-        sql.bind(order_id)
-            .push(", ")
-            .bind(line.book_id)
-            .push(", ")
-            .bind(line.title)
-            .push(", ")
-            .bind(line.unit_price_cents)
-            .push(", ")
-            .bind(line.quantity)
-            .push(")");
-        sql.execute(conn)?;
-    }
+    // The lines, frozen in one statement from the same (locked) cart the totals came from.
+    let mut copy = Sql::new(
+        "INSERT INTO order_lines (order_id, book_id, title, unit_price_cents, quantity) SELECT ",
+    );
+    copy.bind(order_id)
+        .push(
+            ", ci.book_id, b.title, b.price_cents, ci.quantity FROM cart_items ci \
+             JOIN books b ON b.id = ci.book_id WHERE ci.cart_id = ",
+        )
+        .bind(owner.cart_id)
+        .push(" ORDER BY ci.id");
+    copy.execute(conn)?;
     Ok(order_id)
 }
 
