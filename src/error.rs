@@ -208,6 +208,8 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        // A browser gets the same problem as a page (src/html): caches must tell apart.
+        response.append_header((header::VARY, "Accept"));
         match self {
             ApiError::MethodNotAllowed { allow } => {
                 if let Ok(value) = HeaderValue::from_str(allow) {

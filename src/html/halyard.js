@@ -101,12 +101,15 @@
           if (value == null) continue;
           const prompt = field(item, select.dataset.promptField);
           options.push(new Option(prompt == null ? String(value) : String(prompt),
-            String(value), false, String(value) === wanted));
+            String(value)));
         }
         next = doc._links && doc._links.next && doc._links.next.href;
       }
       select.replaceChildren(...(select.multiple ? [] : [new Option('(choose)', '')]), ...options);
-      if (wanted) select.value = wanted;
+      const chosen = (wanted || '').split('\n');
+      for (const option of select.options) option.selected = chosen.includes(option.value);
+      // The current set is the starting point: a PATCH-like comparison needs it.
+      for (const option of select.options) option.defaultSelected = option.selected;
       select.dataset.loaded = 'true';
     } catch (error) {
       select.replaceChildren(new Option('cannot list the options: ' + error.message, ''));

@@ -141,9 +141,17 @@ fn page_headers(json: &HeaderMap, origins: &str, page: &mut HeaderMap) {
         (header::CONTENT_SECURITY_POLICY, policy),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         (header::REFERRER_POLICY, "same-origin".to_owned()),
-        // The page depends on the token cookie too.
-        (header::VARY, "Cookie".to_owned()),
     ];
+    // The page depends on Accept (every answer here does) and on the token cookie.
+    let varies = |what: &str| {
+        json.get_all(header::VARY)
+            .any(|v| v.to_str().is_ok_and(|v| v.contains(what)))
+    };
+    for what in ["Accept", "Cookie"] {
+        if !varies(what) {
+            own.push((header::VARY, what.to_owned()));
+        }
+    }
     if !json.contains_key(header::CACHE_CONTROL) {
         // A page may show a cart: never kept by a shared cache, revalidated each time.
         own.push((header::CACHE_CONTROL, "private, no-cache".to_owned()));

@@ -504,7 +504,7 @@ fn form(out: &mut String, document: &Value, key: &str, template: &Value) {
         let value = match &property["value"] {
             Value::String(text) => Some(text.clone()),
             Value::Number(n) => Some(n.to_string()),
-            _ => current(name),
+            _ => current(name).or_else(|| linked(document, &property["options"])),
         };
         field(out, property, name, value.as_deref());
     }
@@ -520,6 +520,27 @@ fn form(out: &mut String, document: &Value, key: &str, template: &Value) {
         },
         verb = Esc(verb),
     );
+}
+
+/// For a list picking several resources (the set of a book's authors), the resources
+/// the document links to now, one per line: the form starts from the current set.
+fn linked(document: &Value, options: &Value) -> Option<String> {
+    let collection = options["link"]["href"].as_str()?;
+    if options.get("maxItems").and_then(Value::as_u64) == Some(1) {
+        return None;
+    }
+    let members: Vec<&str> = document["_links"]
+        .as_object()?
+        .values()
+        .flat_map(link_objects)
+        .filter_map(|link| link["href"].as_str())
+        .filter(|href| {
+            href.strip_prefix(collection)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|id| !id.is_empty() && !id.contains(['/', '?']))
+        })
+        .collect();
+    (!members.is_empty()).then(|| members.join("\n"))
 }
 
 /// One template property as a labelled control: a list for `options`, else an input
@@ -541,7 +562,11 @@ fn field(out: &mut String, property: &Value, name: &str, value: Option<&str>) {
     if property["readOnly"] == true {
         attributes.push_str(" readonly");
     }
-    let options = &property["options"];
+    // A fixed value (the book a relation form is for) is shown, not chosen.
+    let options = match property["readOnly"] == true && value.is_some() {
+        true => &Value::Null,
+        false => &property["options"],
+    };
     if let Some(choices) = options["inline"].as_array() {
         _ = write!(out, "<select{attributes}>");
         if !required {

@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod billing;
+mod browser;
 mod catalogue;
 mod fleet;
 mod hypermedia;
