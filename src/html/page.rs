@@ -185,8 +185,8 @@ fn head(out: &mut String, view: &View, document: &Value, heading: &str) {
          <input id=\"token-input\" name=\"token\" type=\"password\" placeholder=\"hal_…\" \
          spellcheck=\"false\"><button type=\"submit\">Use token</button>\
          <button type=\"button\" id=\"token-forget\">Forget</button></form></header>\
-         <div id=\"flash\" role=\"status\" aria-live=\"polite\" hidden></div>\
-         <main id=\"main\" class=\"{kind}\"><h1>{heading}</h1>\
+         <main id=\"main\" class=\"{kind}\">\
+         <div id=\"flash\" role=\"status\" aria-live=\"polite\" hidden></div><h1>{heading}</h1>\
          <p class=\"status\"><span class=\"code\">{status}</span> <code>{here}</code></p>",
         kind = if view.is_problem() {
             "problem"
@@ -508,7 +508,12 @@ fn form(out: &mut String, document: &Value, key: &str, template: &Value) {
         };
         field(out, property, name, value.as_deref());
     }
-    let verb = title.split_whitespace().next().unwrap_or("Send");
+    // The button says what it does: the title's verb ("Link", "Unlink"), or its words
+    // before a colon ("Check out: turn the cart into an order").
+    let verb = match title.split_once(':') {
+        Some((short, _)) if short.split_whitespace().count() <= 3 => short,
+        _ => title.split_whitespace().next().unwrap_or("Send"),
+    };
     _ = write!(
         out,
         "<div class=\"actions\"><button type=\"submit\"{class}>{verb}</button></div>\

@@ -342,7 +342,7 @@ async fn summary(ctx: Ctx, by_user: bool) -> ApiResult<HttpResponse> {
             &[
                 (
                     "add-items",
-                    "Put a book in the cart".to_owned(),
+                    "Add a book to the cart".to_owned(),
                     "POST",
                     CART_ITEMS.path,
                     crate::hal::forms::entity_properties(&ctx.links, &CART_ITEMS, true),
