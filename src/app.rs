@@ -16,7 +16,7 @@ use crate::config::{Config, DemoData};
 use crate::db::{self, Pool};
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::hal::token::PageTokens;
-use crate::{demo, resources};
+use crate::{demo, html, resources};
 
 /// One log line a request: the request line, status and time. Deliberately no headers
 /// (`Authorization` carries bearer tokens) and no bodies (card numbers, emails); the
@@ -126,10 +126,16 @@ pub fn start(
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(state.max_body))
             .wrap(ErrorHandlers::new().default_handler(as_problem))
+            // Outside the safety net, so that every problem can become a page too.
+            .wrap(actix_web::middleware::from_fn(html::browse))
             .wrap(actix_web::middleware::from_fn(cors))
             .wrap(Logger::new(REQUEST_LOG))
             .configure(|cfg| root_without_slash(cfg, &prefix))
-            .service(web::scope(&prefix).configure(resources::configure))
+            .service(
+                web::scope(&prefix)
+                    .configure(resources::configure)
+                    .configure(html::configure),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("no resource at this path".into()))
             }))

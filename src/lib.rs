@@ -9,6 +9,7 @@ pub mod decimal;
 pub mod demo;
 pub mod error;
 pub mod hal;
+pub mod html;
 pub mod relations;
 pub mod resources;
 pub mod sample;

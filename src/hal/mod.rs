@@ -108,6 +108,31 @@ impl Links {
     }
 }
 
+/// The links of a request: under the configured public URL, or else under the scheme
+/// and host the client used (and the path prefix).
+pub fn links_for(req: &HttpRequest, state: &AppState) -> ApiResult<Links> {
+    let base = match &state.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            let root = format!("{}/", state.prefix);
+            // A Host with '/', '?', '#' or '@' still parses, but as a path, query or
+            // user name: links would point somewhere the client never named.
+            Url::parse(&format!("{}://{}{root}", info.scheme(), info.host()))
+                .ok()
+                .filter(|url| {
+                    url.path() == root
+                        && url.query().is_none()
+                        && url.fragment().is_none()
+                        && url.username().is_empty()
+                        && url.password().is_none()
+                })
+                .ok_or_else(|| ApiError::field("Host", "is not a valid host name"))?
+        }
+    };
+    Ok(Links::new(base))
+}
+
 /// Everything a handler needs from the request, extracted once.
 pub struct Ctx {
     /// Shared state: pool, page tokens, settings.
@@ -135,27 +160,8 @@ impl Ctx {
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-        let base = match &state.public_url {
-            Some(url) => url.clone(),
-            None => {
-                let info = req.connection_info();
-                let root = format!("{}/", state.prefix);
-                // A Host with '/', '?', '#' or '@' still parses, but as a path, query or
-                // user name: links would point somewhere the client never named.
-                Url::parse(&format!("{}://{}{root}", info.scheme(), info.host()))
-                    .ok()
-                    .filter(|url| {
-                        url.path() == root
-                            && url.query().is_none()
-                            && url.fragment().is_none()
-                            && url.username().is_empty()
-                            && url.password().is_none()
-                    })
-                    .ok_or_else(|| ApiError::field("Host", "is not a valid host name"))?
-            }
-        };
         Ok(Ctx {
-            links: Links::new(base),
+            links: links_for(req, &state)?,
             forms: prefers(req.headers(), HAL_FORMS),
             req: req.clone(),
             state,
