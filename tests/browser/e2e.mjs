@@ -1,0 +1,265 @@
+// A person with a browser uses Halyard's HTML pages, knowing nothing but the root URL:
+// follows links from the root to a book, links and unlinks an author through the page's
+// forms and sees both sides change, pages through a collection, opens the cart with a
+// token, puts a book in it, and opens a book whose title is a script. Headless Chromium
+// (Debian's, at $HALYARD_CHROMIUM or /usr/bin/chromium) is driven by playwright-core.
+// Writes docs/screenshots/book.png and cart.png (or into $HALYARD_SCREENSHOTS).
+//
+// Fails with the step's name on the first failed step, on any uncaught script error,
+// on any Content-Security-Policy violation, on any dialog (alert), and on any 5xx
+// response. Every action times out after 10 s, every step after 60 s.
+//
+// Usage: node tests/browser/e2e.mjs http://127.0.0.1:8080/
+// (run where `playwright-core` resolves: HALYARD_NODE_MODULES names a package.json next
+// to the node_modules that has it, as .ci/browser sets it).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(process.env.HALYARD_NODE_MODULES || import.meta.url);
+const { chromium } = require('playwright-core');
+
+if (!process.argv[2]) {
+  console.error('usage: node e2e.mjs ROOT_URL');
+  process.exit(2);
+}
+const root = new URL(process.argv[2]);
+const at = (path) => new URL(path, root).href;
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const screenshots = resolve(repo, process.env.HALYARD_SCREENSHOTS || 'docs/screenshots');
+const ACTION_TIMEOUT = 10_000;
+// A step is a handful of actions; this bounds one that keeps waiting on something else.
+const STEP_TIMEOUT = 60_000;
+
+// ---- the browser: a fresh profile, a laptop screen, every problem recorded ----------
+
+const profile = mkdtempSync(join(tmpdir(), 'halyard-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.HALYARD_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  timeout: 30_000,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  viewport: { width: 1280, height: 800 },
+});
+context.setDefaultTimeout(ACTION_TIMEOUT);
+context.setDefaultNavigationTimeout(ACTION_TIMEOUT);
+const page = context.pages()[0] ?? (await context.newPage());
+
+// What went wrong in the page between two checks; each step ends by checking it is empty.
+const problems = [];
+page.on('pageerror', (error) => problems.push(`uncaught script error: ${error.message}`));
+// Chromium reports a Content-Security-Policy violation on the console, as "Refused to
+// ..." in older versions and "... violates the following Content Security Policy
+// directive ..." in newer ones; the page's own securitypolicyviolation event is
+// reported too, in case the wording changes again.
+const cspViolation = /Refused to|violates the following Content Security Policy|securitypolicyviolation/;
+await context.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (event) => {
+    console.error(`securitypolicyviolation: ${event.violatedDirective} blocked ${event.blockedURI}`);
+  });
+});
+page.on('console', (message) => {
+  if (cspViolation.test(message.text())) problems.push(`CSP violation: ${message.text()}`);
+});
+page.on('dialog', async (dialog) => {
+  problems.push(`a ${dialog.type()} dialog opened: ${dialog.message()}`);
+  await dialog.dismiss().catch(() => {});
+});
+page.on('response', (response) => {
+  if (response.status() >= 500) problems.push(`${response.status()} from ${response.url()}`);
+});
+
+// ---- helpers ----------------------------------------------------------------------
+
+let passed = 0;
+async function step(name, fn) {
+  console.log(`== ${name}`);
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`took longer than ${STEP_TIMEOUT / 1000} s`)), STEP_TIMEOUT);
+  });
+  try {
+    await Promise.race([fn(), limit]);
+    assert.deepEqual(problems, [], 'the page reported problems');
+    passed += 1;
+  } catch (error) {
+    console.error(`FAILED: ${name}\n  ${error.message.split('\n').join('\n  ')}`);
+    console.error(`  at ${page.url()}`);
+    if (problems.length > 0) console.error(`  page problems:\n    ${problems.join('\n    ')}`);
+    const text = await page.locator('main').innerText({ timeout: 1000 }).catch(() => '(no <main>)');
+    console.error(`  the page's <main> reads:\n    ${text.slice(0, 1500).split('\n').join('\n    ')}`);
+    await finish();
+    console.log(`e2e: ${passed} passed, 1 failed`);
+    process.exit(1);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function finish() {
+  await context.close().catch(() => {});
+  rmSync(profile, { recursive: true, force: true });
+}
+
+// Runs an action that makes the page load anew (a link, a form that reloads or
+// navigates) and waits for that load.
+async function loading(action) {
+  await Promise.all([page.waitForEvent('load'), action()]);
+}
+
+// Submits a HAL-FORMS form of the page and waits for the reload (or the navigation to
+// a created resource); when none comes, the error says what the form's outcome said.
+async function submitForm(form) {
+  try {
+    await loading(() => form.locator('button[type="submit"]').click());
+  } catch (error) {
+    const said = await form.locator('p.outcome').innerText({ timeout: 1000 }).catch(() => '');
+    throw new Error(`${error.message}\nthe form's outcome reads: ${JSON.stringify(said)}`);
+  }
+}
+
+// The labels of the links of one rel in #links.
+const linkLabels = (rel) => page.locator(`#links a[data-rel="${rel}"]`).allInnerTexts();
+
+// The value cell of one row of the #properties table.
+const property = (name) => page.locator(`#properties tr:has(th:text-is("${name}")) td`);
+
+// The JSON API, for arranging what the browser then looks at.
+async function api(method, path, body) {
+  const response = await fetch(at(path), {
+    method,
+    headers: { Accept: 'application/hal+json', 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(ACTION_TIMEOUT),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// Every title in a collection, following `next` through the JSON API.
+async function allTitles(path) {
+  const titles = [];
+  let href = at(path);
+  for (let pages = 0; href; pages += 1) {
+    assert.ok(pages < 100, `${path} has more than 100 pages`);
+    const body = await api('GET', href);
+    for (const item of body._embedded?.books ?? []) titles.push(item.title);
+    href = body._links.next?.href;
+  }
+  return titles;
+}
+
+// ---- the walk ---------------------------------------------------------------------
+
+let bookUrl;
+let authorUrl;
+
+await step('1. root -> books -> the book "Title 1"', async () => {
+  await page.goto(at('/'));
+  assert.ok(await page.locator('body').getAttribute('data-root'), '<body> has no data-root');
+  await loading(() => page.locator('#links a[data-rel="books"]').first().click());
+  const books = page.locator('#embedded table.items[data-rel="books"]');
+  await loading(() => books.getByRole('link', { name: 'Title 1', exact: true }).click());
+  assert.equal(await page.locator('main h1').innerText(), 'Title 1');
+  assert.deepEqual(await linkLabels('authors'), ['Name 1', 'Name 2']);
+  bookUrl = page.url();
+});
+
+await step('2. link the author "Name 3" with the form link-authors', async () => {
+  const form = page.locator('form[data-template="link-authors"]');
+  await form.locator('select[name="author"][data-loaded="true"]').waitFor();
+  await form.locator('select[name="author"]').selectOption({ label: 'Name 3' });
+  await submitForm(form);
+  assert.ok((await linkLabels('authors')).includes('Name 3'), `authors: ${await linkLabels('authors')}`);
+});
+
+await step('3. the author "Name 3" lists the book among its books', async () => {
+  await loading(() => page.locator('#links a[data-rel="authors"]', { hasText: 'Name 3' }).click());
+  assert.equal(await page.locator('main h1').innerText(), 'Name 3');
+  assert.ok((await linkLabels('books')).includes('Title 1'), `books: ${await linkLabels('books')}`);
+  authorUrl = page.url();
+});
+
+await step('4. unlink "Name 3" with the form unlink-author-3; both sides forget it', async () => {
+  await page.goBack();
+  await page.reload(); // the history entry may be a cached copy from before the link
+  await submitForm(page.locator('form[data-template="unlink-author-3"]'));
+  assert.deepEqual(await linkLabels('authors'), ['Name 1', 'Name 2']);
+  await page.goto(authorUrl);
+  assert.ok(!(await linkLabels('books')).includes('Title 1'), `books: ${await linkLabels('books')}`);
+});
+
+await step('5. screenshot the book page -> book.png', async () => {
+  await page.goto(bookUrl);
+  await page.locator('form[data-template="link-authors"] select[data-loaded="true"]').waitFor();
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, 'book.png'), fullPage: true });
+});
+
+await step('6. page through /books two at a time: every book exactly once', async () => {
+  const stamp = Date.now();
+  for (let n = 1; n <= 5; n += 1) await api('POST', '/books', { title: `Paged ${n} (${stamp})`, price: '9.99' });
+  const expected = await allTitles('/books?max_page_size=50');
+  await page.goto(at('/books?max_page_size=2'));
+  const seen = new Map(); // href -> title
+  for (let pages = 1; ; pages += 1) {
+    assert.ok(pages <= expected.length, `more pages than books (${pages})`);
+    const links = page.locator('#embedded table.items tbody tr td:first-child a');
+    for (const link of await links.all()) {
+      const href = await link.getAttribute('href');
+      assert.ok(!seen.has(href), `${href} is on two pages`);
+      seen.set(href, await link.innerText());
+    }
+    const next = page.locator('nav[aria-label="Pagination"] a[rel="next"]');
+    if ((await next.count()) === 0) break;
+    await loading(() => next.click());
+  }
+  assert.deepEqual([...seen.values()].sort(), expected.sort());
+  console.log(`   ${seen.size} books on ${Math.ceil(seen.size / 2)} pages`);
+});
+
+await step('7. the cart: 401 without a token, then the token, then a book in it -> cart.png', async () => {
+  const email = `e2e-${Date.now()}@example.org`; // unique, so the test reruns on one server
+  const user = await api('POST', '/users', { emailAddress: email, displayName: 'E2E' });
+  assert.ok(user.token, 'POST /users returned no token');
+  const response = await page.goto(at('/cart'));
+  assert.equal(response.status(), 401);
+  assert.match(await page.locator('main h1').innerText(), /401/);
+  await page.locator('#token-input').fill(user.token);
+  await loading(() => page.locator('#token-form button[type="submit"]').click());
+  assert.match(await page.locator('main h1').innerText(), /cart/i);
+  assert.equal(await property('itemCount').innerText(), '0');
+  const form = page.locator('form[data-template="add-items"]');
+  await form.locator('select[name="bookId"][data-loaded="true"]').waitFor();
+  await form.locator('select[name="bookId"]').selectOption({ label: 'Title 1' });
+  await form.locator('input[name="quantity"]').fill('2');
+  await submitForm(form);
+  // itemCount counts copies (the quantities added up), not lines: one line of 2 is 2.
+  assert.equal(await property('itemCount').innerText(), '2');
+  assert.deepEqual(await linkLabels('items'), ['Title 1']);
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, 'cart.png'), fullPage: true });
+});
+
+await step('8. a book titled <script>alert(1)</script> shows that text and runs nothing', async () => {
+  const title = '<script>alert(1)</script>';
+  const book = await api('POST', '/books', { title, price: '9.99' });
+  await page.goto(book._links.self.href);
+  assert.equal(await page.locator('main h1').innerText(), title);
+  await page.waitForTimeout(300); // give a script that slipped through the time to run
+});
+
+await finish();
+console.log(`e2e: ${passed} passed, 0 failed`);
