@@ -27,8 +27,6 @@ use serde_json::Value;
 use crate::error::PROBLEM_JSON;
 use crate::hal::{self, HAL_FORMS, HAL_JSON};
 
-pub use page::escape;
-
 /// The cookie holding the bearer token typed into a page.
 pub const TOKEN_COOKIE: &str = "halyard_token";
 
@@ -37,7 +35,7 @@ const STYLE: &str = include_str!("halyard.css");
 const SCRIPT: &str = include_str!("halyard.js");
 
 /// Where the assets are served, relative to the root.
-pub const ASSETS: &str = "_browser";
+const ASSETS: &str = "_browser";
 
 /// The routes of the two assets.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::app::AppState;
 use crate::hal;
+use crate::html::ASSETS;
 
 /// HTML-escaped text, for element content and quoted attribute values.
 pub struct Esc<'a>(pub &'a str);
@@ -34,11 +35,6 @@ impl Display for Esc<'_> {
         }
         f.write_str(rest)
     }
-}
-
-/// `text`, HTML-escaped.
-pub fn escape(text: &str) -> String {
-    Esc(text).to_string()
 }
 
 /// Where the page is: the root URL, the breadcrumbs to the current resource, and the
@@ -154,8 +150,8 @@ fn head(out: &mut String, view: &View, document: &Value, heading: &str) {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · Halyard</title>\
-         <link rel=\"stylesheet\" href=\"{root}_browser/halyard.css\">\
-         <script src=\"{root}_browser/halyard.js\" defer></script></head>\
+         <link rel=\"stylesheet\" href=\"{root}{ASSETS}/halyard.css\">\
+         <script src=\"{root}{ASSETS}/halyard.js\" defer></script></head>\
          <body data-root=\"{root}\" data-self=\"{here}\" data-parent=\"{parent}\">\
          <a class=\"skip\" href=\"#main\">Skip to content</a><header>\
          <a class=\"brand\" href=\"{root}\">Halyard</a>\
@@ -636,6 +632,7 @@ mod tests {
 
     #[test]
     fn escaping_leaves_no_markup_and_no_way_out_of_an_attribute() {
+        let escape = |text: &str| Esc(text).to_string();
         assert_eq!(
             escape(r#"<script>alert("1")</script> & 'x'"#),
             "&lt;script&gt;alert(&quot;1&quot;)&lt;/script&gt; &amp; &#39;x&#39;"
