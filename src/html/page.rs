@@ -330,11 +330,12 @@ fn anchor(out: &mut String, rel: &str, link: &Value) {
             href = Esc(href),
             rel = Esc(rel)
         );
-        for variable in template_variables(href) {
+        for (variable, optional) in template_variables(href) {
             _ = write!(
                 out,
-                " <label>{name} <input name=\"{name}\" size=\"10\"></label>",
-                name = Esc(&variable)
+                " <label>{name} <input name=\"{name}\" size=\"10\"{required}></label>",
+                name = Esc(&variable),
+                required = if optional { "" } else { " required" },
             );
         }
         out.push_str(" <button type=\"submit\">Go</button></form>");
@@ -354,20 +355,23 @@ fn anchor(out: &mut String, rel: &str, link: &Value) {
     }
 }
 
-/// The variable names of an RFC 6570 template (`{id}`, `{?book_id,author_id}`).
-fn template_variables(template: &str) -> Vec<String> {
+/// The variables of an RFC 6570 template (`{id}`, `{?book_id,author_id}`), each with
+/// whether it may be left out (those of a query expression may).
+fn template_variables(template: &str) -> Vec<(String, bool)> {
     template
         .split('{')
         .skip(1)
         .filter_map(|part| part.split_once('}').map(|(expression, _)| expression))
         .flat_map(|expression| {
+            let optional = expression.starts_with(['?', '&']);
             expression
                 .trim_start_matches(['+', '#', '.', '/', ';', '?', '&'])
                 .split(',')
                 .map(|v| v.split([':', '*']).next().unwrap_or_default().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, optional))
                 .collect::<Vec<_>>()
         })
-        .filter(|v| !v.is_empty())
         .collect()
 }
 
@@ -643,13 +647,17 @@ mod tests {
 
     #[test]
     fn template_variables_are_read_from_every_expression() {
-        assert_eq!(template_variables("http://h/books/{id}"), ["id"]);
+        let names = |t: &str| template_variables(t);
+        assert_eq!(names("http://h/books/{id}"), [("id".to_owned(), false)]);
         assert_eq!(
-            template_variables("http://h/books-authors{?book_id,author_id}"),
-            ["book_id", "author_id"]
+            names("http://h/books-authors{?book_id,author_id}"),
+            [("book_id".to_owned(), true), ("author_id".to_owned(), true)]
         );
-        assert_eq!(template_variables("http://h/x{/a*}{&b:3}"), ["a", "b"]);
-        assert!(template_variables("http://h/plain").is_empty());
+        assert_eq!(
+            names("http://h/x{/a*}{&b:3}"),
+            [("a".to_owned(), false), ("b".to_owned(), true)]
+        );
+        assert!(names("http://h/plain").is_empty());
     }
 
     #[test]

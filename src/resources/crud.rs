@@ -130,7 +130,13 @@ pub async fn list_page(
     guard: Option<(&'static Entity, i64)>,
     create_at: Option<String>,
 ) -> ApiResult<HttpResponse> {
-    let names = narrowing_names(entity);
+    // Under a parent (`/customers/1/invoices`) the path fixes the parent: a parameter
+    // naming it again (`?customer_id=2`) is unknown here, not an empty intersection.
+    let names: Vec<String> = narrowings(entity)
+        .into_iter()
+        .filter(|(_, target, _)| guard.is_none_or(|(parent, _)| !std::ptr::eq(*target, parent)))
+        .map(|(name, _, _)| name)
+        .collect();
     let mut allowed: Vec<&str> = PAGE_PARAMS.to_vec();
     allowed.extend(names.iter().map(String::as_str));
     allowed.extend_from_slice(allowed_extra);

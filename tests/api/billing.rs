@@ -727,6 +727,22 @@ async fn both_forms_of_a_customers_invoices_agree_item_for_item_and_page_for_pag
     );
     assert_eq!(sub_pages, query_pages);
     assert_eq!(sub_pages.concat(), sub_items);
+    // Under the customer's path the customer is fixed: naming one again, in any form,
+    // is a parameter this path does not take.
+    for param in [
+        format!("customer_id={other}"),
+        format!("customerId={acme}"),
+        format!("customer=%2Fcustomers%2F{other}"),
+    ] {
+        let problem = app
+            .get(&format!("/customers/{acme}/invoices?{param}"))
+            .await
+            .assert_problem(400);
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown query parameter"));
+    }
 }
 
 async fn invoices_can_be_filtered_by_total_and_date(app: TestApp) {

@@ -182,7 +182,11 @@ async fn every_link_of_the_root_answers_a_browser_with_a_page(app: TestApp) {
         "<form class=\"templated-link\" data-href=\"{}{{?book_id,author_id}}\"",
         app.url("/books-authors")
     )));
-    assert!(root.text.contains("<input name=\"author_id\""));
+    assert!(root.text.contains("<input name=\"author_id\" size=\"10\">"));
+    // A path variable must be given; a query variable may be left out.
+    assert!(root
+        .text
+        .contains("<input name=\"id\" size=\"10\" required>"));
     let links = app.get("/").await.json();
     for (rel, link) in links["_links"].as_object().expect("links") {
         if link["templated"] == true {
