@@ -1,7 +1,8 @@
 // A person with a browser uses Halyard's HTML pages, knowing nothing but the root URL:
 // follows links from the root to a book, links and unlinks an author through the page's
 // forms and sees both sides change, pages through a collection, opens the cart with a
-// token, puts a book in it, and opens a book whose title is a script. Headless Chromium
+// token, puts a book in it, opens a book whose title is a script, and sees a refused
+// form explain itself. Headless Chromium
 // (Debian's, at $HALYARD_CHROMIUM or /usr/bin/chromium) is driven by playwright-core.
 // Writes docs/screenshots/book.png and cart.png (or into $HALYARD_SCREENSHOTS).
 //
@@ -259,6 +260,21 @@ await step('8. a book titled <script>alert(1)</script> shows that text and runs 
   await page.goto(book._links.self.href);
   assert.equal(await page.locator('main h1').innerText(), title);
   await page.waitForTimeout(300); // give a script that slipped through the time to run
+});
+
+await step('9. a refused form shows the problem under it and changes nothing', async () => {
+  const before = await allTitles('/books?max_page_size=50');
+  await page.goto(at('/books'));
+  const form = page.locator('form[data-template="default"]');
+  await form.locator('input[name="title"]').fill('Too precise');
+  await form.locator('input[name="price"]').fill('1.234');
+  await form.locator('button[type="submit"]').click();
+  const outcome = form.locator('p.outcome.error');
+  await outcome.waitFor();
+  assert.match(await outcome.innerText(), /^400 /);
+  assert.match(await outcome.innerText(), /price/);
+  assert.equal(new URL(page.url()).pathname, '/books', 'the page stayed');
+  assert.deepEqual(await allTitles('/books?max_page_size=50'), before);
 });
 
 await finish();
