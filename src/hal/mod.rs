@@ -14,7 +14,7 @@ use std::pin::Pin;
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -133,6 +133,10 @@ pub fn links_for(req: &HttpRequest, state: &AppState) -> ApiResult<Links> {
     Ok(Links::new(base))
 }
 
+/// A request extension: the HAL-FORMS templates of the resource itself are wanted, not
+/// those of its embedded items (set by the browsable API, `crate::html`).
+pub struct OwnFormsOnly;
+
 /// Everything a handler needs from the request, extracted once.
 pub struct Ctx {
     /// Shared state: pool, page tokens, settings.
@@ -141,6 +145,10 @@ pub struct Ctx {
     pub links: Links,
     /// True when the client prefers HAL-FORMS.
     pub forms: bool,
+    /// True when embedded items carry their own `_templates` too: for HAL-FORMS
+    /// clients, but not for the browsable API, whose pages show the forms of the
+    /// resource itself only.
+    pub embedded_forms: bool,
     /// The request.
     pub req: HttpRequest,
 }
@@ -160,9 +168,11 @@ impl Ctx {
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let forms = prefers(req.headers(), HAL_FORMS);
         Ok(Ctx {
             links: links_for(req, &state)?,
-            forms: prefers(req.headers(), HAL_FORMS),
+            forms,
+            embedded_forms: forms && !req.extensions().contains::<OwnFormsOnly>(),
             req: req.clone(),
             state,
         })

@@ -21,7 +21,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpMessage, HttpResponse};
 use serde_json::Value;
 
 use crate::error::PROBLEM_JSON;
@@ -79,6 +79,7 @@ pub async fn browse(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_')
     });
+    req.extensions_mut().insert(hal::OwnFormsOnly);
     let headers = req.headers_mut();
     headers.insert(header::ACCEPT, HeaderValue::from_static(HAL_FORMS));
     if let Some(token) = &cookie_token {

@@ -112,16 +112,31 @@ pub fn render(view: &View, document: &Value) -> String {
         embedded(&mut out, document);
         forms(&mut out, document);
     }
-    let json = serde_json::to_string_pretty(document).unwrap_or_default();
+    let json = serde_json::to_string_pretty(&without_templates(document)).unwrap_or_default();
     _ = write!(
         out,
-        "<details id=\"json\"><summary>HAL+JSON</summary><pre>{}</pre></details>\
+        "<details id=\"json\"><summary>As application/hal+json</summary><pre>{}</pre></details>\
          </main><footer><a href=\"{root}\">Halyard</a> · \
          <a href=\"{root}openapi.json\">OpenAPI document</a></footer></body></html>",
         Esc(&json),
         root = Esc(&view.root),
     );
     out
+}
+
+/// The document as `application/hal+json` gives it: the page shows the templates as
+/// forms, and a page of 25 items would otherwise spell out 25 items' forms again.
+fn without_templates(document: &Value) -> Value {
+    match document {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| *key != "_templates")
+                .map(|(key, value)| (key.clone(), without_templates(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_templates).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The human name of a resource: its title, name or the like.

@@ -308,7 +308,7 @@ async fn summary(ctx: Ctx, by_user: bool) -> ApiResult<HttpResponse> {
     };
     let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
-    let forms = ctx.forms;
+    let forms = ctx.embedded_forms;
     let item = ctx
         .db(move |conn| {
             let owner = owner(conn, authorization.as_deref(), path_user, false)?;

@@ -146,6 +146,7 @@ pub async fn list_page(
     let links = ctx.links.clone();
     let state = ctx.state.clone();
     let forms = ctx.forms;
+    let embedded_forms = ctx.embedded_forms;
     let body = ctx
         .db(move |conn| {
             if let Some((owner, id)) = guard {
@@ -161,7 +162,7 @@ pub async fn list_page(
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let items = rows
                 .into_iter()
-                .map(|r| with_templates(&links, entity, Value::Object(r.body), forms))
+                .map(|r| with_templates(&links, entity, Value::Object(r.body), embedded_forms))
                 .collect();
             let mut body =
                 page.render(&links, entity.rel(), items, &ids, &state.tokens, Map::new());
@@ -253,7 +254,7 @@ pub async fn read_item(
     let query = ctx.query(&["embed"])?;
     let views = embeds(entity, &query)?;
     let links = ctx.links.clone();
-    let forms = ctx.forms;
+    let forms = ctx.embedded_forms;
     let (item, embedded) = ctx
         .db(move |conn| {
             let item = entity.find(conn, &links, id)?;

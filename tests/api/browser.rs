@@ -171,6 +171,9 @@ async fn a_collection_page_has_an_item_table_and_pagination(app: TestApp) {
     )));
     // The collection's create form.
     assert!(html.contains("data-template=\"default\" data-method=\"POST\""));
+    // The folded JSON is the hal+json one: no item's forms spelled out again.
+    assert!(html.contains("<summary>As application/hal+json</summary>"));
+    assert!(!html.contains("&quot;_templates&quot;"), "{html}");
 }
 
 async fn every_link_of_the_root_answers_a_browser_with_a_page(app: TestApp) {
