@@ -174,6 +174,11 @@
       const outcome = form.querySelector('.outcome');
       const button = form.querySelector('button[type="submit"]');
       const init = { method, headers: headers() };
+      // A change to the page's own resource is made only to what the page shows: a
+      // change made meanwhile by someone else gets 412 instead of being overwritten.
+      if (method !== 'POST' && body.dataset.etag && sameResource(target, body.dataset.self)) {
+        init.headers['If-Match'] = body.dataset.etag;
+      }
       if (contentType) {
         init.headers['Content-Type'] = contentType;
         init.body = contentType === 'text/uri-list' ? uriList(form) : jsonBody(form, method);

@@ -109,7 +109,11 @@ pub async fn browse(
         *unchanged.headers_mut() = original;
         return Ok(ServiceResponse::new(request, unchanged));
     };
-    let view = page::View::of(&request, status);
+    let etag = original
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let view = page::View::of(&request, status, etag);
     let html = page::render(&view, &document);
     let mut page = HttpResponse::build(status).body(html);
     page_headers(&original, &view.origins(), page.headers_mut());

@@ -43,11 +43,13 @@ pub struct View {
     root: String,
     crumbs: Vec<(String, String)>,
     status: StatusCode,
+    /// The JSON representation's `ETag`: the page's forms send it as `If-Match`.
+    etag: Option<String>,
 }
 
 impl View {
-    /// The view of `req`'s answer with `status`.
-    pub fn of(req: &HttpRequest, status: StatusCode) -> View {
+    /// The view of `req`'s answer with `status` and the JSON answer's `etag`.
+    pub fn of(req: &HttpRequest, status: StatusCode, etag: Option<String>) -> View {
         let state = req.app_data::<web::Data<AppState>>();
         let prefix = state.map(|s| s.prefix.as_str()).unwrap_or_default();
         let root = state
@@ -68,6 +70,7 @@ impl View {
             root,
             crumbs,
             status,
+            etag,
         }
     }
 
@@ -167,13 +170,15 @@ fn head(out: &mut String, view: &View, document: &Value, heading: &str) {
          <title>{title} · Halyard</title>\
          <link rel=\"stylesheet\" href=\"{root}{ASSETS}/halyard.css\">\
          <script src=\"{root}{ASSETS}/halyard.js\" defer></script></head>\
-         <body data-root=\"{root}\" data-self=\"{here}\" data-parent=\"{parent}\">\
+         <body data-root=\"{root}\" data-self=\"{here}\" data-parent=\"{parent}\" \
+         data-etag=\"{etag}\">\
          <a class=\"skip\" href=\"#main\">Skip to content</a><header>\
          <a class=\"brand\" href=\"{root}\">Halyard</a>\
          <nav aria-label=\"Breadcrumb\"><ol>",
         title = Esc(heading),
         here = Esc(here),
         parent = Esc(parent),
+        etag = Esc(view.etag.as_deref().unwrap_or_default()),
     );
     let last = view.crumbs.len() - 1;
     for (i, (name, href)) in view.crumbs.iter().enumerate() {

@@ -98,6 +98,9 @@ async fn a_book_page_shows_properties_links_and_a_form_per_template(app: TestApp
     assert!(html.contains(&format!(
         "<a href=\"{author1}\" data-rel=\"authors\">Name 1</a>"
     )));
+    // The JSON's ETag, for the forms' If-Match (the page itself has none).
+    let etag = app.get("/books/1").await.header("etag").expect("an ETag");
+    assert!(html.contains(&format!("data-etag=\"{}\"", etag.replace('"', "&quot;"))));
     // One form per HAL-FORMS template of the JSON answer, with its method and target.
     let forms = app
         .send(

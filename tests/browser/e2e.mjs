@@ -1,8 +1,8 @@
 // A person with a browser uses Halyard's HTML pages, knowing nothing but the root URL:
 // follows links from the root to a book, links and unlinks an author through the page's
 // forms and sees both sides change, pages through a collection, opens the cart with a
-// token, puts a book in it, opens a book whose title is a script, and sees a refused
-// form explain itself. Headless Chromium
+// token, puts a book in it, opens a book whose title is a script, sees a refused form
+// explain itself, and has a stale update refused. Headless Chromium
 // (Debian's, at $HALYARD_CHROMIUM or /usr/bin/chromium) is driven by playwright-core.
 // Writes docs/screenshots/book.png and cart.png (or into $HALYARD_SCREENSHOTS).
 //
@@ -275,6 +275,27 @@ await step('9. a refused form shows the problem under it and changes nothing', a
   assert.match(await outcome.innerText(), /price/);
   assert.equal(new URL(page.url()).pathname, '/books', 'the page stayed');
   assert.deepEqual(await allTitles('/books?max_page_size=50'), before);
+});
+
+await step('10. an update from a page that went stale is refused (412), then made after a reload', async () => {
+  await page.goto(bookUrl);
+  const form = page.locator('form[data-template="default"]');
+  // Someone else renames the book after the page was shown.
+  await api('PATCH', new URL(bookUrl).pathname, { title: 'Renamed meanwhile' });
+  await form.locator('input[name="price"]').fill('13.00');
+  await form.locator('button[type="submit"]').click();
+  const outcome = form.locator('p.outcome.error');
+  await outcome.waitFor();
+  assert.match(await outcome.innerText(), /^412 /);
+  let book = await api('GET', new URL(bookUrl).pathname);
+  assert.deepEqual([book.title, book.price], ['Renamed meanwhile', '12.50']);
+  await page.reload();
+  assert.equal(await form.locator('input[name="title"]').inputValue(), 'Renamed meanwhile');
+  await form.locator('input[name="price"]').fill('13.00');
+  await submitForm(form);
+  assert.equal(await property('price').innerText(), '13.00');
+  book = await api('GET', new URL(bookUrl).pathname);
+  assert.deepEqual([book.title, book.price], ['Renamed meanwhile', '13.00']);
 });
 
 await finish();
