@@ -181,17 +181,20 @@ fn head(out: &mut String, view: &View, document: &Value, heading: &str) {
         etag = Esc(view.etag.as_deref().unwrap_or_default()),
     );
     let last = view.crumbs.len() - 1;
-    for (i, (name, href)) in view.crumbs.iter().enumerate() {
-        let current = if i == last {
-            " aria-current=\"page\""
-        } else {
-            ""
+    for (i, (segment, href)) in view.crumbs.iter().enumerate() {
+        // The current resource is named by its title where it has one ("Title 1", not "1").
+        let (current, name) = match i == last {
+            true => (
+                " aria-current=\"page\"",
+                label(document).unwrap_or_else(|| segment.clone()),
+            ),
+            false => ("", segment.clone()),
         };
         _ = write!(
             out,
             "<li><a href=\"{}\"{current}>{}</a></li>",
             Esc(href),
-            Esc(name)
+            Esc(&name)
         );
     }
     _ = write!(

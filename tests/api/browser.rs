@@ -87,7 +87,7 @@ async fn a_book_page_shows_properties_links_and_a_form_per_template(app: TestApp
         "{html}"
     );
     assert!(html.contains(&format!(
-        "<a href=\"{books}/1\" aria-current=\"page\">1</a>"
+        "<a href=\"{books}/1\" aria-current=\"page\">Title 1</a>"
     )));
     // Properties and links as anchors, titled.
     assert!(
