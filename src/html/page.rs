@@ -267,12 +267,17 @@ fn properties(out: &mut String, document: &Value) {
         return;
     }
     out.push_str("<section id=\"properties\"><h2>Properties</h2><table><tbody>");
+    property_rows(out, rows);
+    out.push_str("</tbody></table></section>");
+}
+
+/// A table row per property: its name, and its value as [`property`] shows it.
+fn property_rows<'a>(out: &mut String, rows: impl Iterator<Item = (&'a String, &'a Value)>) {
     for (name, value) in rows {
         _ = write!(out, "<tr><th scope=\"row\">{}</th><td>", Esc(name));
         property(out, value);
         out.push_str("</td></tr>");
     }
-    out.push_str("</tbody></table></section>");
 }
 
 /// One value: scalars as text, objects as nested tables, arrays as lists.
@@ -291,11 +296,7 @@ fn property(out: &mut String, value: &Value) {
         }
         Value::Object(map) => {
             out.push_str("<table class=\"nested\"><tbody>");
-            for (name, value) in map {
-                _ = write!(out, "<tr><th scope=\"row\">{}</th><td>", Esc(name));
-                property(out, value);
-                out.push_str("</td></tr>");
-            }
+            property_rows(out, map.iter());
             out.push_str("</tbody></table>");
         }
         other => _ = write!(out, "{other}"),

@@ -45,11 +45,6 @@ async fn new_payment(app: &TestApp, invoice: i64, amount: &str) -> Value {
     .await
 }
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.scalar(&format!("SELECT COUNT(*) AS id FROM {table}"))
-        .await
-}
-
 /// The ids of the invoices `path` lists (asserting 200).
 async fn invoice_ids(app: &TestApp, path: String) -> Vec<i64> {
     let reply = app.get(&path).await;
@@ -97,7 +92,7 @@ async fn customers_have_crud(app: TestApp) {
 
     app.delete(&path).await.assert_status(204);
     app.get(&path).await.assert_problem(404);
-    assert_eq!(count(&app, "customers").await, 0);
+    assert_eq!(app.count("customers").await, 0);
 }
 
 async fn an_invoice_created_under_its_customer_gets_a_number_and_its_links(app: TestApp) {
@@ -152,7 +147,7 @@ async fn an_invoice_created_under_its_customer_gets_a_number_and_its_links(app: 
     );
     assert!(!first_number.is_empty());
     assert_ne!(first_number, second_number);
-    assert_eq!(count(&app, "invoices").await, 2);
+    assert_eq!(app.count("invoices").await, 2);
 }
 
 async fn a_given_invoice_number_is_kept_and_a_duplicate_is_409(app: TestApp) {
@@ -172,7 +167,7 @@ async fn a_given_invoice_number_is_kept_and_a_duplicate_is_409(app: TestApp) {
     assert_eq!(created.json()["number"], "2026-0001");
     duplicate.assert_problem(409);
     duplicate_under_customer.assert_problem(409);
-    assert_eq!(count(&app, "invoices").await, 1);
+    assert_eq!(app.count("invoices").await, 1);
     // A PUT that leaves the number out keeps it.
     let id = created.json()["id"].as_i64().expect("invoice id");
     let put = app
@@ -263,7 +258,7 @@ async fn an_unknown_customer_is_404_under_its_path_and_422_as_a_reference(app: T
     assert_field_error(&malformed, "customer", &json!("/cars/1"));
     assert_field_error(&missing, "customerId", &json!({}));
     assert_field_error(&another_customer, "customerId", &json!(999));
-    assert_eq!(count(&app, "invoices").await, 0);
+    assert_eq!(app.count("invoices").await, 0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -371,8 +366,8 @@ async fn money_with_more_than_two_decimals_is_400(app: TestApp) {
         assert_field_error(&reply, "amount", &amount);
     }
 
-    assert_eq!(count(&app, "line_items").await, 0);
-    assert_eq!(count(&app, "payments").await, 0);
+    assert_eq!(app.count("line_items").await, 0);
+    assert_eq!(app.count("payments").await, 0);
 }
 
 async fn a_quantity_must_be_a_positive_integer(app: TestApp) {
@@ -393,7 +388,7 @@ async fn a_quantity_must_be_a_positive_integer(app: TestApp) {
         assert_field_error(&patched, "quantity", &quantity);
     }
 
-    assert_eq!(count(&app, "line_items").await, 1);
+    assert_eq!(app.count("line_items").await, 1);
     assert_eq!(app.get(&line_path).await.json()["quantity"], 2);
 }
 
@@ -414,7 +409,7 @@ async fn a_payment_method_must_be_card_transfer_or_cash(app: TestApp) {
         assert_eq!(reply.json()["method"], method);
     }
 
-    assert_eq!(count(&app, "payments").await, 3);
+    assert_eq!(app.count("payments").await, 3);
 }
 
 async fn an_impossible_or_informal_date_is_400(app: TestApp) {
@@ -450,8 +445,8 @@ async fn an_impossible_or_informal_date_is_400(app: TestApp) {
         .await;
 
     leap_day.assert_status(201);
-    assert_eq!(count(&app, "invoices").await, 2);
-    assert_eq!(count(&app, "payments").await, 0);
+    assert_eq!(app.count("invoices").await, 2);
+    assert_eq!(app.count("payments").await, 0);
 }
 
 async fn line_items_and_payments_that_would_overflow_an_invoices_sums_are_409(app: TestApp) {
@@ -498,8 +493,8 @@ async fn line_items_and_payments_that_would_overflow_an_invoices_sums_are_409(ap
         listed.json()["_embedded"]["invoices"][0]["paid"],
         "999999999999999.99"
     );
-    assert_eq!(count(&app, "line_items").await, 1);
-    assert_eq!(count(&app, "payments").await, 1);
+    assert_eq!(app.count("line_items").await, 1);
+    assert_eq!(app.count("payments").await, 1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -549,7 +544,7 @@ async fn a_line_item_is_read_patched_and_deleted_under_its_invoice(app: TestApp)
     app.delete(&path).await.assert_status(204);
     app.get(&path).await.assert_problem(404);
     app.delete(&path).await.assert_problem(404);
-    assert_eq!(count(&app, "line_items").await, 0);
+    assert_eq!(app.count("line_items").await, 0);
     assert_eq!(
         app.get(&format!("/invoices/{invoice}")).await.json()["total"],
         "0.00"
@@ -584,8 +579,8 @@ async fn a_line_item_or_payment_of_another_invoice_is_404_under_this_one(app: Te
         .get(&format!("/invoices/{mine}/payments/{payment}"))
         .await;
     assert_eq!(payment_now.json()["amount"], "5.00");
-    assert_eq!(count(&app, "line_items").await, 1);
-    assert_eq!(count(&app, "payments").await, 1);
+    assert_eq!(app.count("line_items").await, 1);
+    assert_eq!(app.count("payments").await, 1);
 }
 
 async fn line_items_and_payments_have_no_top_level_collection(app: TestApp) {
@@ -607,7 +602,7 @@ async fn line_items_and_payments_have_no_top_level_collection(app: TestApp) {
     for reply in &replies {
         reply.assert_problem(404);
     }
-    assert_eq!(count(&app, "line_items").await, 1);
+    assert_eq!(app.count("line_items").await, 1);
 }
 
 async fn deleting_an_invoice_deletes_its_line_items_and_payments(app: TestApp) {
@@ -624,8 +619,8 @@ async fn deleting_an_invoice_deletes_its_line_items_and_payments(app: TestApp) {
     let deleted = app.delete(&format!("/invoices/{doomed}")).await;
 
     deleted.assert_status(204);
-    assert_eq!(count(&app, "line_items").await, 1);
-    assert_eq!(count(&app, "payments").await, 1);
+    assert_eq!(app.count("line_items").await, 1);
+    assert_eq!(app.count("payments").await, 1);
     assert_eq!(
         app.scalar(&format!(
             "SELECT COUNT(*) AS id FROM line_items WHERE invoice_id = {kept}"
@@ -659,9 +654,9 @@ async fn a_customer_with_invoices_cannot_be_deleted_until_they_are_gone(app: Tes
     let refused = app.delete(&format!("/customers/{customer}")).await;
 
     refused.assert_problem(409);
-    assert_eq!(count(&app, "customers").await, 1);
-    assert_eq!(count(&app, "invoices").await, 2);
-    assert_eq!(count(&app, "line_items").await, 1);
+    assert_eq!(app.count("customers").await, 1);
+    assert_eq!(app.count("invoices").await, 2);
+    assert_eq!(app.count("line_items").await, 1);
     for invoice in invoices {
         app.delete(&format!("/invoices/{invoice}"))
             .await
@@ -670,7 +665,7 @@ async fn a_customer_with_invoices_cannot_be_deleted_until_they_are_gone(app: Tes
     app.delete(&format!("/customers/{customer}"))
         .await
         .assert_status(204);
-    assert_eq!(count(&app, "customers").await, 0);
+    assert_eq!(app.count("customers").await, 0);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{hrefs, spawn_with, Reply, TestApp};
+use crate::common::{hrefs, property_names, spawn_with, Reply, TestApp};
 use crate::on_both_backends;
 
 // ----------------------------------------------------------------------------------
@@ -28,21 +28,7 @@ async fn new_author(app: &TestApp, name: &str) -> i64 {
 
 /// Links an author to a book through the sub-resource (§2b), asserting success.
 async fn link(app: &TestApp, book: i64, author: i64) {
-    let reply = app
-        .put_empty(&format!("/books/{book}/authors/{author}"))
-        .await;
-    assert!(
-        reply.status == 200 || reply.status == 201,
-        "linking failed: {} {}",
-        reply.status,
-        reply.text
-    );
-}
-
-/// Rows in a table, read from the database directly.
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.scalar(&format!("SELECT COUNT(*) AS id FROM {table}"))
-        .await
+    app.link(&format!("/books/{book}/authors/{author}")).await;
 }
 
 /// The path and query of an absolute link of this app (asserting that it is absolute).
@@ -179,7 +165,7 @@ async fn creating_an_author_returns_201_with_location_and_links(app: TestApp) {
         author["_links"]["books-authors"]["href"],
         app.url(&format!("/books-authors?author_id={id}"))
     );
-    assert_eq!(count(&app, "authors").await, 1);
+    assert_eq!(app.count("authors").await, 1);
 }
 
 async fn reading_a_book_returns_what_was_created(app: TestApp) {
@@ -224,7 +210,7 @@ async fn putting_a_books_own_get_body_succeeds_and_changes_nothing(app: TestApp)
     assert_eq!(reply.json(), before.json());
     assert_eq!(reply.header("etag"), before.header("etag"));
     // `_links.authors` in a PUT body is ignored: the author stays linked.
-    assert_eq!(count(&app, "books_authors").await, 1);
+    assert_eq!(app.count("books_authors").await, 1);
 }
 
 async fn putting_own_bodies_with_embedded_and_templates_succeeds(app: TestApp) {
@@ -253,9 +239,9 @@ async fn putting_own_bodies_with_embedded_and_templates_succeeds(app: TestApp) {
     book_reply.assert_status(200);
     author_reply.assert_status(200);
     assert_eq!(author_reply.json()["name"], "Frank Herbert");
-    assert_eq!(count(&app, "books").await, 1);
-    assert_eq!(count(&app, "authors").await, 1);
-    assert_eq!(count(&app, "books_authors").await, 1);
+    assert_eq!(app.count("books").await, 1);
+    assert_eq!(app.count("authors").await, 1);
+    assert_eq!(app.count("books_authors").await, 1);
 }
 
 async fn put_replaces_the_book_and_resets_an_omitted_price(app: TestApp) {
@@ -386,7 +372,7 @@ async fn deleting_a_book_answers_204_and_then_404(app: TestApp) {
     assert!(reply.text.is_empty());
     app.get(&path).await.assert_problem(404);
     app.delete(&path).await.assert_problem(404);
-    assert_eq!(count(&app, "books").await, 0);
+    assert_eq!(app.count("books").await, 0);
 }
 
 async fn deleting_an_author_answers_204_and_then_404(app: TestApp) {
@@ -396,7 +382,7 @@ async fn deleting_an_author_answers_204_and_then_404(app: TestApp) {
     app.delete(&path).await.assert_status(204);
 
     app.get(&path).await.assert_problem(404);
-    assert_eq!(count(&app, "authors").await, 0);
+    assert_eq!(app.count("authors").await, 0);
 }
 
 async fn deleting_a_book_never_deletes_its_authors(app: TestApp) {
@@ -416,8 +402,8 @@ async fn deleting_a_book_never_deletes_its_authors(app: TestApp) {
         hrefs(&reply.json()["_links"]["books"]),
         vec![app.url(&format!("/books/{messiah}"))]
     );
-    assert_eq!(count(&app, "authors").await, 1);
-    assert_eq!(count(&app, "books_authors").await, 1);
+    assert_eq!(app.count("authors").await, 1);
+    assert_eq!(app.count("books_authors").await, 1);
     assert_eq!(
         app.scalar(&format!(
             "SELECT COUNT(*) AS id FROM books_authors WHERE book_id = {dune}"
@@ -444,8 +430,8 @@ async fn deleting_an_author_never_deletes_its_books(app: TestApp) {
         hrefs(&reply.json()["_links"]["authors"]),
         vec![app.url(&format!("/authors/{gaiman}"))]
     );
-    assert_eq!(count(&app, "books").await, 1);
-    assert_eq!(count(&app, "books_authors").await, 1);
+    assert_eq!(app.count("books").await, 1);
+    assert_eq!(app.count("books_authors").await, 1);
 }
 
 // ----------------------------------------------------------------------------------
@@ -458,7 +444,7 @@ async fn a_book_without_a_title_is_400_naming_the_field(app: TestApp) {
     let problem = reply.assert_problem(400);
     assert_eq!(first_field(&problem), "title");
     assert!(problem["errors"][0]["message"].is_string());
-    assert_eq!(count(&app, "books").await, 0);
+    assert_eq!(app.count("books").await, 0);
 }
 
 async fn an_empty_or_non_string_title_is_400(app: TestApp) {
@@ -475,7 +461,7 @@ async fn an_empty_or_non_string_title_is_400(app: TestApp) {
         let problem = reply.assert_problem(400);
         assert_eq!(first_field(&problem), "title", "{body}");
     }
-    assert_eq!(count(&app, "books").await, 0);
+    assert_eq!(app.count("books").await, 0);
 }
 
 async fn a_nul_character_in_text_is_400(app: TestApp) {
@@ -490,8 +476,8 @@ async fn a_nul_character_in_text_is_400(app: TestApp) {
     assert_eq!(first_field(&created.assert_problem(400)), "title");
     assert_eq!(first_field(&patched.assert_problem(400)), "title");
     assert_eq!(first_field(&author.assert_problem(400)), "name");
-    assert_eq!(count(&app, "books").await, 1);
-    assert_eq!(count(&app, "authors").await, 0);
+    assert_eq!(app.count("books").await, 1);
+    assert_eq!(app.count("authors").await, 0);
 }
 
 async fn an_unknown_property_is_400_naming_it(app: TestApp) {
@@ -510,8 +496,8 @@ async fn an_unknown_property_is_400_naming_it(app: TestApp) {
     assert_eq!(first_field(&created.assert_problem(400)), "isbn");
     assert_eq!(first_field(&patched.assert_problem(400)), "subtitle");
     assert_eq!(first_field(&author.assert_problem(400)), "born");
-    assert_eq!(count(&app, "books").await, 1);
-    assert_eq!(count(&app, "authors").await, 0);
+    assert_eq!(app.count("books").await, 1);
+    assert_eq!(app.count("authors").await, 0);
     assert_eq!(
         app.get(&format!("/books/{book}")).await.json()["title"],
         "Dune"
@@ -530,7 +516,7 @@ async fn a_storage_column_name_is_not_a_property(app: TestApp) {
 
     assert_eq!(first_field(&created.assert_problem(400)), "price_cents");
     assert_eq!(first_field(&patched.assert_problem(400)), "price_cents");
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
     assert_eq!(
         app.get(&format!("/books/{book}")).await.json()["price"],
         "9.99"
@@ -566,7 +552,7 @@ async fn read_only_id_and_links_in_a_body_are_ignored(app: TestApp) {
         put.json()["_links"]["self"]["href"],
         app.url(&format!("/books/{id}"))
     );
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
     assert_eq!(
         app.scalar(&format!("SELECT COUNT(*) AS id FROM books WHERE id = {id}"))
             .await,
@@ -586,7 +572,7 @@ async fn a_price_with_three_decimals_is_400(app: TestApp) {
 
     assert_eq!(first_field(&created.assert_problem(400)), "price");
     assert_eq!(first_field(&patched.assert_problem(400)), "price");
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
     assert_eq!(
         app.get(&format!("/books/{book}")).await.json()["price"],
         "9.99"
@@ -611,7 +597,7 @@ async fn a_malformed_or_negative_price_is_400(app: TestApp) {
         let problem = reply.assert_problem(400);
         assert_eq!(first_field(&problem), "price", "{price}");
     }
-    assert_eq!(count(&app, "books").await, 0);
+    assert_eq!(app.count("books").await, 0);
 }
 
 async fn prices_come_back_exactly_as_written(app: TestApp) {
@@ -664,7 +650,7 @@ async fn a_body_that_is_not_an_object_is_400(app: TestApp) {
         assert_eq!(first_field(&problem), "body", "{body}");
         patched.assert_problem(400);
     }
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
 }
 
 async fn invalid_json_is_400(app: TestApp) {
@@ -706,7 +692,7 @@ async fn invalid_json_is_400(app: TestApp) {
         );
         put.assert_problem(400);
     }
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
     assert_eq!(
         app.get(&format!("/books/{book}")).await.json()["title"],
         "Dune"
@@ -765,7 +751,7 @@ async fn a_body_in_another_media_type_is_415(app: TestApp) {
     )
     .await
     .assert_problem(415);
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
     assert_eq!(
         app.get(&format!("/books/{book}")).await.json()["title"],
         "Dune"
@@ -809,7 +795,7 @@ async fn a_body_over_256_kib_is_413_and_changes_nothing(app: TestApp) {
 
     created.assert_problem(413);
     put.assert_problem(413);
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
     assert_eq!(
         app.get(&format!("/books/{book}")).await.json()["title"],
         "Dune"
@@ -856,7 +842,7 @@ async fn errors_never_show_sql_or_internals(app: TestApp) {
             assert!(!text.contains(leak), "{leak} in {text}");
         }
     }
-    assert_eq!(count(&app, "books").await, 0);
+    assert_eq!(app.count("books").await, 0);
 }
 
 // ----------------------------------------------------------------------------------
@@ -876,7 +862,7 @@ async fn an_unknown_id_is_404_for_every_method(app: TestApp) {
         .assert_problem(404);
     app.delete("/books/999").await.assert_problem(404);
     app.delete("/authors/999").await.assert_problem(404);
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
 }
 
 async fn a_non_numeric_id_is_404(app: TestApp) {
@@ -898,7 +884,7 @@ async fn a_non_numeric_id_is_404(app: TestApp) {
             .assert_problem(404);
         app.delete(&path).await.assert_problem(404);
     }
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
 }
 
 async fn an_unknown_path_is_404_problem(app: TestApp) {
@@ -944,7 +930,7 @@ async fn an_unsupported_method_is_405_with_allow(app: TestApp) {
         set(&["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
     );
     put_health.assert_problem(405);
-    assert_eq!(count(&app, "books").await, 1);
+    assert_eq!(app.count("books").await, 1);
 }
 
 async fn options_on_a_path_answers_with_allow(app: TestApp) {
@@ -1541,7 +1527,7 @@ async fn an_sql_injection_attempt_in_a_filter_is_just_a_string(app: TestApp) {
     ] {
         assert_eq!(filtered(&app, filter).await, Vec::<i64>::new(), "{filter}");
     }
-    assert_eq!(count(&app, "books").await, 2);
+    assert_eq!(app.count("books").await, 2);
     app.get("/books").await.assert_status(200);
 }
 
@@ -1748,7 +1734,7 @@ async fn a_matching_if_match_succeeds(app: TestApp) {
 
     assert_eq!(patch.json()["title"], "Patched");
     delete.assert_status(204);
-    assert_eq!(count(&app, "books").await, 0);
+    assert_eq!(app.count("books").await, 0);
 }
 
 async fn an_if_match_on_a_missing_book_is_404(app: TestApp) {
@@ -1951,7 +1937,7 @@ async fn a_public_url_reference_in_a_body_is_accepted(app: TestApp) {
 
     reply.assert_status(201);
     assert_eq!(first_field(&foreign.assert_problem(400)), "book");
-    assert_eq!(count(&app, "books_authors").await, 1);
+    assert_eq!(app.count("books_authors").await, 1);
 }
 
 // ----------------------------------------------------------------------------------
@@ -1992,7 +1978,7 @@ async fn a_reference_may_be_a_url_a_path_a_name_or_an_integer(app: TestApp) {
         assert!(reply.header("location").is_some());
     }
 
-    assert_eq!(count(&app, "books_authors").await, 4);
+    assert_eq!(app.count("books_authors").await, 4);
     let reply = app.get(&format!("/authors/{author}")).await;
     assert_eq!(
         hrefs(&reply.json()["_links"]["books"]),
@@ -2061,7 +2047,7 @@ async fn a_malformed_reference_is_400_naming_the_field(app: TestApp) {
             "{reference}"
         );
     }
-    assert_eq!(count(&app, "books_authors").await, 0);
+    assert_eq!(app.count("books_authors").await, 0);
 }
 
 async fn a_reference_to_a_missing_resource_is_422(app: TestApp) {
@@ -2080,7 +2066,7 @@ async fn a_reference_to_a_missing_resource_is_422(app: TestApp) {
 
     assert_eq!(first_field(&missing_book.assert_problem(422)), "bookId");
     assert_eq!(first_field(&missing_author.assert_problem(422)), "authorId");
-    assert_eq!(count(&app, "books_authors").await, 0);
+    assert_eq!(app.count("books_authors").await, 0);
 }
 
 // ----------------------------------------------------------------------------------
@@ -2131,12 +2117,7 @@ async fn hal_forms_clients_get_templates_and_plain_clients_do_not(app: TestApp) 
     assert_eq!(forms.content_type(), "application/prs.hal-forms+json");
     let template = &forms.json()["_templates"]["default"];
     assert_eq!(template["method"], "PATCH");
-    let names: Vec<&str> = template["properties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = property_names(template);
     assert!(
         names.contains(&"title") && names.contains(&"price"),
         "{names:?}"

@@ -329,6 +329,24 @@ impl TestApp {
         reply.json()
     }
 
+    /// Rows in a table, read from the database directly.
+    pub async fn count(&self, table: &str) -> i64 {
+        self.scalar(&format!("SELECT COUNT(*) AS id FROM {table}"))
+            .await
+    }
+
+    /// Links two resources through a sub-resource, `PUT {path}` with no body
+    /// (`/books/1/authors/3`), asserting 201 (linked) or 200 (already linked).
+    pub async fn link(&self, path: &str) {
+        let reply = self.put_empty(path).await;
+        assert!(
+            reply.status == 201 || reply.status == 200,
+            "linking {path}: {} {}",
+            reply.status,
+            reply.text
+        );
+    }
+
     /// Reads one integer from the database directly (a count, a sum).
     pub async fn scalar(&self, query: &str) -> i64 {
         let url = self.database_url.clone();
@@ -380,6 +398,16 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// The property names of a HAL-FORMS template.
+pub fn property_names(template: &Value) -> Vec<&str> {
+    template["properties"]
+        .as_array()
+        .expect("template properties")
+        .iter()
+        .map(|p| p["name"].as_str().expect("property name"))
+        .collect()
 }
 
 /// The items a collection page embeds under `rel`.

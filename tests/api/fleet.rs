@@ -29,20 +29,7 @@ async fn new_driver(app: &TestApp, name: &str) -> i64 {
 
 /// Links a driver to a car through the car's sub-resource, asserting 201 or 200.
 async fn link(app: &TestApp, car: i64, driver: i64) {
-    let reply = app
-        .put_empty(&format!("/cars/{car}/drivers/{driver}"))
-        .await;
-    assert!(
-        reply.status == 201 || reply.status == 200,
-        "linking car {car} and driver {driver}: {} {}",
-        reply.status,
-        reply.text
-    );
-}
-
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.scalar(&format!("SELECT COUNT(*) AS id FROM {table}"))
-        .await
+    app.link(&format!("/cars/{car}/drivers/{driver}")).await;
 }
 
 /// The items `path` embeds under `rel` (asserting 200).
@@ -108,7 +95,7 @@ async fn cars_have_crud(app: TestApp) {
 
     app.delete(&path).await.assert_status(204);
     app.get(&path).await.assert_problem(404);
-    assert_eq!(count(&app, "cars").await, 0);
+    assert_eq!(app.count("cars").await, 0);
 }
 
 async fn drivers_have_crud(app: TestApp) {
@@ -138,7 +125,7 @@ async fn drivers_have_crud(app: TestApp) {
 
     app.delete(&path).await.assert_status(204);
     app.get(&path).await.assert_problem(404);
-    assert_eq!(count(&app, "drivers").await, 0);
+    assert_eq!(app.count("drivers").await, 0);
 }
 
 async fn a_licence_plate_is_unique(app: TestApp) {
@@ -157,7 +144,7 @@ async fn a_licence_plate_is_unique(app: TestApp) {
 
     duplicate.assert_problem(409);
     taken.assert_problem(409);
-    assert_eq!(count(&app, "cars").await, 2);
+    assert_eq!(app.count("cars").await, 2);
     assert_eq!(
         app.get(&format!("/cars/{other}")).await.json()["licensePlate"],
         "HAL-9001"
@@ -192,7 +179,7 @@ async fn putting_a_driver_under_a_car_links_them_201_then_200_with_the_car(app: 
     );
     again.assert_status(200);
     assert_eq!(again.json(), body);
-    assert_eq!(count(&app, "cars_drivers").await, 1);
+    assert_eq!(app.count("cars_drivers").await, 1);
     assert_eq!(
         ids(&app, &format!("/cars/{car}/drivers"), "drivers").await,
         [driver]
@@ -210,7 +197,7 @@ async fn putting_a_driver_under_a_car_links_them_201_then_200_with_the_car(app: 
     app.put_empty(&format!("/cars/999/drivers/{driver}"))
         .await
         .assert_problem(404);
-    assert_eq!(count(&app, "cars_drivers").await, 1);
+    assert_eq!(app.count("cars_drivers").await, 1);
 }
 
 async fn unlinking_is_204_then_404_and_keeps_both_resources(app: TestApp) {
@@ -233,9 +220,9 @@ async fn unlinking_is_204_then_404_and_keeps_both_resources(app: TestApp) {
         ids(&app, &format!("/drivers/{driver}/cars"), "cars").await,
         Vec::<i64>::new()
     );
-    assert_eq!(count(&app, "cars_drivers").await, 0);
-    assert_eq!(count(&app, "cars").await, 1);
-    assert_eq!(count(&app, "drivers").await, 1);
+    assert_eq!(app.count("cars_drivers").await, 0);
+    assert_eq!(app.count("cars").await, 1);
+    assert_eq!(app.count("drivers").await, 1);
 }
 
 async fn the_mirror_sub_resource_links_the_same_pair(app: TestApp) {
@@ -267,7 +254,7 @@ async fn the_mirror_sub_resource_links_the_same_pair(app: TestApp) {
     app.get(&format!("/cars/{car}/drivers/{driver}"))
         .await
         .assert_problem(404);
-    assert_eq!(count(&app, "cars_drivers").await, 0);
+    assert_eq!(app.count("cars_drivers").await, 0);
 }
 
 async fn a_uri_list_replaces_or_adds_a_cars_drivers(app: TestApp) {
@@ -305,7 +292,7 @@ async fn a_uri_list_replaces_or_adds_a_cars_drivers(app: TestApp) {
     assert_eq!(bad_line.assert_problem(400)["errors"][0]["field"], "line 2");
     unknown.assert_problem(422);
     assert_eq!(ids(&app, &collection, "drivers").await, after_add);
-    assert_eq!(count(&app, "cars_drivers").await, 2);
+    assert_eq!(app.count("cars_drivers").await, 2);
     assert_eq!(
         ids(&app, &format!("/drivers/{}/cars", drivers[2]), "cars").await,
         [car]
@@ -343,8 +330,8 @@ async fn posting_a_driver_under_a_car_creates_and_links_it(app: TestApp) {
     );
     assert_eq!(nameless.assert_problem(400)["errors"][0]["field"], "name");
     unknown_car.assert_problem(404);
-    assert_eq!(count(&app, "drivers").await, 2);
-    assert_eq!(count(&app, "cars_drivers").await, 2);
+    assert_eq!(app.count("drivers").await, 2);
+    assert_eq!(app.count("cars_drivers").await, 2);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -459,7 +446,7 @@ async fn there_is_no_cars_drivers_url(app: TestApp) {
         car_body["_links"].get("cars-drivers").is_none(),
         "{car_body}"
     );
-    assert_eq!(count(&app, "cars_drivers").await, 1);
+    assert_eq!(app.count("cars_drivers").await, 1);
 }
 
 async fn deleting_a_car_removes_its_links_not_its_drivers(app: TestApp) {
@@ -472,8 +459,8 @@ async fn deleting_a_car_removes_its_links_not_its_drivers(app: TestApp) {
     let deleted = app.delete(&format!("/cars/{doomed}")).await;
 
     deleted.assert_status(204);
-    assert_eq!(count(&app, "cars_drivers").await, 1);
-    assert_eq!(count(&app, "drivers").await, 2);
+    assert_eq!(app.count("cars_drivers").await, 1);
+    assert_eq!(app.count("drivers").await, 2);
     assert_eq!(
         ids(&app, &format!("/drivers/{ann}/cars"), "cars").await,
         [kept]

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{hrefs, Reply, TestApp};
+use crate::common::{hrefs, property_names, Reply, TestApp};
 use crate::on_both_backends;
 
 const HAL_FORMS: &str = "application/prs.hal-forms+json";
@@ -63,6 +63,18 @@ fn property<'a>(template: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|p| p["name"] == name)
         .unwrap_or_else(|| panic!("no property {name} in {template}"))
+}
+
+/// A customer "ACME" with one invoice, posted at the top level: their ids.
+async fn new_invoice(app: &TestApp) -> (i64, i64) {
+    let customer = id(&app.create("/customers", json!({"name": "ACME"})).await);
+    let invoice = id(&app
+        .create(
+            "/invoices",
+            json!({"date": "2026-11-01", "customerId": customer}),
+        )
+        .await);
+    (customer, invoice)
 }
 
 fn id(body: &Value) -> i64 {
@@ -192,12 +204,7 @@ async fn parents_offer_forms_creating_their_children_without_the_parent_field(ap
         create_invoice["target"],
         app.url(&format!("/customers/{customer}/invoices")).as_str()
     );
-    let names: Vec<&str> = create_invoice["properties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = property_names(create_invoice);
     assert!(
         names.contains(&"date") && !names.contains(&"customerId"),
         "{names:?}"
@@ -294,13 +301,7 @@ async fn embed_returns_complete_items_of_groups_invoices_and_the_cart(app: TestA
     )
     .await
     .assert_status(204);
-    let customer = id(&app.create("/customers", json!({"name": "ACME"})).await);
-    let invoice = id(&app
-        .create(
-            "/invoices",
-            json!({"date": "2026-11-01", "customerId": customer}),
-        )
-        .await);
+    let (_, invoice) = new_invoice(&app).await;
     app.create(
         &format!("/invoices/{invoice}/lineitems"),
         json!({"description": "A", "quantity": 1, "unitPrice": "2.00"}),
@@ -402,13 +403,7 @@ async fn every_relation_in_any_response_has_a_page_saying_what_it_means(app: Tes
     let group = id(&app
         .create("/groups", json!({"displayName": "Readers"}))
         .await);
-    let customer = id(&app.create("/customers", json!({"name": "ACME"})).await);
-    let invoice = id(&app
-        .create(
-            "/invoices",
-            json!({"date": "2026-11-01", "customerId": customer}),
-        )
-        .await);
+    let (customer, invoice) = new_invoice(&app).await;
     let line = app
         .create(
             &format!("/invoices/{invoice}/lineitems"),
