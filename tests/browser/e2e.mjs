@@ -2,7 +2,8 @@
 // follows links from the root to a book, links and unlinks an author through the page's
 // forms and sees both sides change, pages through a collection, opens the cart with a
 // token, puts a book in it, opens a book whose title is a script, sees a refused form
-// explain itself, and has a stale update refused. Headless Chromium
+// explain itself, has a stale update refused, and adds a user to a group and removes it
+// with the Add/Remove forms. Headless Chromium
 // (Debian's, at $HALYARD_CHROMIUM or /usr/bin/chromium) is driven by playwright-core.
 // Writes docs/screenshots/book.png and cart.png (or into $HALYARD_SCREENSHOTS).
 //
@@ -162,6 +163,17 @@ async function allTitles(path) {
   return titles;
 }
 
+// Every member's self link of a group, following `next` through the JSON API.
+async function allMembers(groupPath) {
+  const members = [];
+  for (let href = at(`${groupPath}/users`); href; ) {
+    const body = await api('GET', href);
+    for (const item of body._embedded?.users ?? []) members.push(item._links.self.href);
+    href = body._links.next?.href;
+  }
+  return members;
+}
+
 // ---- the walk ---------------------------------------------------------------------
 
 let bookUrl;
@@ -296,6 +308,38 @@ await step('10. an update from a page that went stale is refused (412), then mad
   assert.equal(await property('price').innerText(), '13.00');
   book = await api('GET', new URL(bookUrl).pathname);
   assert.deepEqual([book.title, book.price], ['Renamed meanwhile', '13.00']);
+});
+
+await step('11. add a user to a group with :add, see it among the members, :remove it, then 412', async () => {
+  const name = `Member ${Date.now()}`;
+  const user = await api('POST', '/users', { emailAddress: `member-${Date.now()}@example.org`, displayName: name });
+  await page.goto(at('/'));
+  await loading(() => page.locator('#links a[data-rel="groups"]').first().click());
+  await loading(() => page.locator('#embedded table.items').getByRole('link', { name: 'Readers', exact: true }).click());
+  const groupUrl = page.url();
+  const count = Number(await property('userCount').innerText());
+  const choose = async (template) => {
+    const form = page.locator(`form[data-template="${template}"]`);
+    await form.locator('select[name="user"][data-loaded="true"]').waitFor();
+    await form.locator('select[name="user"]').selectOption({ label: name });
+    return form;
+  };
+  await submitForm(await choose('add-users'));
+  assert.equal(Number(await property('userCount').innerText()), count + 1);
+  await loading(() => page.locator('#links a[data-rel="collection/users"]').click());
+  const members = () => page.locator('#embedded table.items[data-rel="users"] tbody tr td:first-child').allInnerTexts();
+  assert.ok((await members()).includes(name), `members: ${await members()}`);
+  await page.goto(groupUrl);
+  await submitForm(await choose('remove-users'));
+  assert.equal(Number(await property('userCount').innerText()), count);
+  // Removing a user who is not a member is the failed precondition the pattern names.
+  const form = await choose('remove-users');
+  await form.locator('button[type="submit"]').click();
+  const outcome = form.locator('p.outcome.error');
+  await outcome.waitFor();
+  assert.match(await outcome.innerText(), /^412 .*member/s);
+  assert.equal((await api('GET', new URL(groupUrl).pathname)).userCount, count);
+  assert.ok(!(await allMembers(new URL(groupUrl).pathname)).includes(user._links.self.href));
 });
 
 await finish();
