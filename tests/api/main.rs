@@ -8,6 +8,7 @@ mod billing;
 mod browser;
 mod catalogue;
 mod fleet;
+mod golden;
 mod hypermedia;
 mod openapi;
 mod relations;
