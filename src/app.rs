@@ -1,4 +1,5 @@
-//! Builds the application: pool, migrations, shared state, middleware and routes.
+//! The composition root: opens the database, builds the shared state around the served
+//! model, and starts the server with its middleware and the route table of `api`.
 //! `main` and the tests both start the server through [`start`].
 
 use std::net::TcpListener;
@@ -12,32 +13,19 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpResponse, HttpServer, ResponseError};
 use url::Url;
 
+use crate::bookshop::{self, demo};
 use crate::config::{Config, DemoData};
-use crate::db::{self, Pool};
+use crate::db;
 use crate::error::{ApiError, PROBLEM_JSON};
-use crate::hal::token::PageTokens;
-use crate::{demo, html, resources};
+use crate::model::Model;
+use crate::query::token::PageTokens;
+pub use crate::state::AppState;
+use crate::{api, html};
 
 /// One log line a request: the request line, status and time. Deliberately no headers
 /// (`Authorization` carries bearer tokens) and no bodies (card numbers, emails); the
 /// request line holds only paths, ids, filters and page tokens, none of them secret.
 pub const REQUEST_LOG: &str = "%r %s %Dms";
-
-/// What every request handler shares.
-pub struct AppState {
-    /// The database pool.
-    pub pool: Pool,
-    /// Signs and checks page tokens with the key kept in the database.
-    pub tokens: PageTokens,
-    /// The configured public base URL, if any.
-    pub public_url: Option<Url>,
-    /// The path prefix the server answers under (`/api/v1`), or empty.
-    pub prefix: String,
-    /// Largest accepted request body.
-    pub max_body: usize,
-    /// Time a client has to send its request head, and idle keep-alive time.
-    pub client_timeout: Duration,
-}
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -52,8 +40,13 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 /// Opens the database (migrating it, loading demo data as configured) and builds the
-/// shared state.
+/// shared state around the bookshop.
 pub fn prepare(config: &Config) -> Result<AppState, StartError> {
+    prepare_model(config, &bookshop::MODEL)
+}
+
+/// Like [`prepare`], serving `model`.
+pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState, StartError> {
     let public_url = match &config.public_url {
         None => None,
         Some(text) => Some(
@@ -104,6 +97,8 @@ pub fn prepare(config: &Config) -> Result<AppState, StartError> {
     Ok(AppState {
         pool: opened.pool,
         tokens: PageTokens::new(key.as_bytes()),
+        model,
+        routes: Default::default(),
         public_url,
         prefix,
         max_body: config.max_body,
@@ -131,11 +126,7 @@ pub fn start(
             .wrap(actix_web::middleware::from_fn(cors))
             .wrap(Logger::new(REQUEST_LOG))
             .configure(|cfg| root_without_slash(cfg, &prefix))
-            .service(
-                web::scope(&prefix)
-                    .configure(resources::configure)
-                    .configure(html::configure),
-            )
+            .service(web::scope(&prefix).configure(|cfg| api::configure(cfg, &state)))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("no resource at this path".into()))
             }))

@@ -1,15 +1,33 @@
 //! Halyard: a HAL hypermedia API server that gets relationships right.
+//!
+//! The modules are layers, each importing only the ones above it in this list
+//! (`tests/architecture.rs` holds the code to it; docs/architecture.md tells why):
+//! the foundation (`error`, `config`, `db`, `decimal`, `clock`), `model`, `hal`,
+//! `query`, `store`, `state`, `http`, `rest`, `shop`, `bookshop`, `html`, `api`, `app`.
 
 pub mod app;
-pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod db;
-pub mod decimal;
-pub mod demo;
-pub mod error;
+pub(crate) mod decimal;
+pub(crate) mod error;
+
+pub mod model;
+
 pub mod hal;
-pub mod html;
-pub mod relations;
-pub mod resources;
-pub mod sample;
+pub mod query;
+
+pub(crate) mod store;
+
+pub mod state;
+
+pub mod http;
+
+pub(crate) mod rest;
+pub(crate) mod shop;
+
+pub mod bookshop;
+
+pub(crate) mod html;
+
+pub(crate) mod api;

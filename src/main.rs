@@ -4,8 +4,9 @@ use std::net::TcpListener;
 
 use clap::Parser;
 use halyard::app;
+use halyard::bookshop::sample;
 use halyard::config::{Command, Config, SampleArgs};
-use halyard::{db, sample};
+use halyard::db;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {

@@ -3,7 +3,7 @@
 //! value is bound (no client text in the SQL string).
 #![no_main]
 
-use halyard::hal::filter::{parse, FieldType, FilterField};
+use halyard::query::filter::{parse, FieldType, FilterField};
 use libfuzzer_sys::fuzz_target;
 
 const FIELDS: &[FilterField] = &[

@@ -2,7 +2,7 @@
 //! refused; and every token the server signs verifies to the id it carries.
 #![no_main]
 
-use halyard::hal::token::PageTokens;
+use halyard::query::token::PageTokens;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

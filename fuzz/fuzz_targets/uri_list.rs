@@ -3,7 +3,7 @@
 //! parser as the handlers do.
 #![no_main]
 
-use halyard::hal::parse_uri_list;
+use halyard::http::parse_uri_list;
 use halyard::hal::reference::parse_reference_str;
 use libfuzzer_sys::fuzz_target;
 

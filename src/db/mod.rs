@@ -176,8 +176,17 @@ pub fn scalar(conn: &mut DbConn, query: &str) -> QueryResult<i64> {
         .ok_or(diesel::result::Error::NotFound)
 }
 
+/// Runs a query that returns one integer column named `id` and gives every value.
+pub(crate) fn load_ids(conn: &mut DbConn, sql: &Sql) -> QueryResult<Vec<i64>> {
+    Ok(sql
+        .load::<IdRow>(conn)?
+        .into_iter()
+        .map(|row| row.id)
+        .collect())
+}
+
 /// Runs a query that returns one integer column named `id` (a count, a sum).
-pub fn load_scalar(conn: &mut DbConn, sql: &Sql) -> QueryResult<i64> {
+pub(crate) fn load_scalar(conn: &mut DbConn, sql: &Sql) -> QueryResult<i64> {
     sql.load::<IdRow>(conn)?
         .pop()
         .map(|row| row.id)
@@ -328,14 +337,14 @@ pub fn lock_row(conn: &mut DbConn, table: &str, id: i64) -> QueryResult<bool> {
         // an author) and that author's PATCH (locks the author, links the book) deadlocked.
         sql.push(" FOR NO KEY UPDATE");
     }
-    Ok(!sql.load::<IdRow>(conn)?.is_empty())
+    Ok(!load_ids(conn, &sql)?.is_empty())
 }
 
 /// Says whether a row exists.
 pub fn exists(conn: &mut DbConn, table: &str, id: i64) -> QueryResult<bool> {
     let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE id = "));
     sql.bind(id);
-    Ok(!sql.load::<IdRow>(conn)?.is_empty())
+    Ok(!load_ids(conn, &sql)?.is_empty())
 }
 
 #[derive(QueryableByName)]

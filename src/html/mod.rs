@@ -16,6 +16,11 @@
 
 mod page;
 
+/// HTML-escaped text, for element content and quoted attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    page::Esc(text).to_string()
+}
+
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -25,10 +30,11 @@ use actix_web::{web, HttpMessage, HttpResponse};
 use serde_json::Value;
 
 use crate::error::PROBLEM_JSON;
-use crate::hal::{self, HAL_FORMS, HAL_JSON};
+use crate::hal::{HAL_FORMS, HAL_JSON};
+use crate::http::{self, OwnFormsOnly};
 
 /// The cookie holding the bearer token typed into a page.
-pub const TOKEN_COOKIE: &str = "halyard_token";
+pub(crate) const TOKEN_COOKIE: &str = "halyard_token";
 
 /// The page's style sheet and script, compiled in.
 const STYLE: &str = include_str!("halyard.css");
@@ -38,7 +44,7 @@ const SCRIPT: &str = include_str!("halyard.js");
 const ASSETS: &str = "_browser";
 
 /// The routes of the two assets.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
         &format!("/{ASSETS}/halyard.css"),
         web::get().to(|| async { asset("text/css; charset=utf-8", STYLE) }),
@@ -59,12 +65,12 @@ fn asset(content_type: &'static str, text: &'static str) -> HttpResponse {
 
 /// The middleware: asks the handlers for HAL-FORMS and renders their answer as a page
 /// when the client prefers HTML.
-pub async fn browse(
+pub(crate) async fn browse(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // HEAD gets the JSON headers: a page cannot be rendered from an empty body.
-    if !hal::prefers(req.headers(), "text/html") || req.method() == Method::HEAD {
+    if !http::prefers(req.headers(), "text/html") || req.method() == Method::HEAD {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     // Validated: letters, digits and '_' (every token's alphabet) make a header value.
@@ -79,7 +85,7 @@ pub async fn browse(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_')
     });
-    req.extensions_mut().insert(hal::OwnFormsOnly);
+    req.extensions_mut().insert(OwnFormsOnly);
     let headers = req.headers_mut();
     headers.insert(header::ACCEPT, HeaderValue::from_static(HAL_FORMS));
     if let Some(token) = &cookie_token {
@@ -113,7 +119,7 @@ pub async fn browse(
         .get(header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let view = page::View::of(&request, status, etag);
+    let view = page::Page::of(&request, status, etag);
     let html = page::render(&view, &document);
     let mut page = HttpResponse::build(status).body(html);
     page_headers(&original, &view.origins(), page.headers_mut());

@@ -12,12 +12,12 @@ use actix_web::{web, HttpRequest};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::app::AppState;
-use crate::hal;
 use crate::html::ASSETS;
+use crate::http;
+use crate::state::AppState;
 
 /// HTML-escaped text, for element content and quoted attribute values.
-pub struct Esc<'a>(pub &'a str);
+pub(crate) struct Esc<'a>(pub(crate) &'a str);
 
 impl Display for Esc<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,7 +39,7 @@ impl Display for Esc<'_> {
 
 /// Where the page is: the root URL, the breadcrumbs to the current resource, and the
 /// status of the answer.
-pub struct View {
+pub(crate) struct Page {
     root: String,
     crumbs: Vec<(String, String)>,
     status: StatusCode,
@@ -47,13 +47,13 @@ pub struct View {
     etag: Option<String>,
 }
 
-impl View {
+impl Page {
     /// The view of `req`'s answer with `status` and the JSON answer's `etag`.
-    pub fn of(req: &HttpRequest, status: StatusCode, etag: Option<String>) -> View {
+    pub(crate) fn of(req: &HttpRequest, status: StatusCode, etag: Option<String>) -> Page {
         let state = req.app_data::<web::Data<AppState>>();
         let prefix = state.map(|s| s.prefix.as_str()).unwrap_or_default();
         let root = state
-            .and_then(|s| hal::links_for(req, s).ok())
+            .and_then(|s| http::links_for(req, s).ok())
             .map(|links| links.base().to_string())
             .unwrap_or_else(|| format!("{prefix}/"));
         let path = req.path().strip_prefix(prefix).unwrap_or(req.path());
@@ -66,7 +66,7 @@ impl View {
             href.push_str(segment);
             crumbs.push((segment.to_owned(), href.clone()));
         }
-        View {
+        Page {
             root,
             crumbs,
             status,
@@ -76,7 +76,7 @@ impl View {
 
     /// The origins the page may load its script and style sheet from and send its
     /// requests to: its own, and the public URL's when one is configured.
-    pub fn origins(&self) -> String {
+    pub(crate) fn origins(&self) -> String {
         match Url::parse(&self.root) {
             Ok(url) => format!("'self' {}", url.origin().ascii_serialization()),
             Err(_) => "'self'".to_owned(),
@@ -89,7 +89,7 @@ impl View {
 }
 
 /// The page of `document` as `view` shows it.
-pub fn render(view: &View, document: &Value) -> String {
+pub(crate) fn render(view: &Page, document: &Value) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let heading = if view.is_problem() {
         format!(
@@ -157,7 +157,7 @@ fn label(resource: &Value) -> Option<String> {
     .map(str::to_owned)
 }
 
-fn head(out: &mut String, view: &View, document: &Value, heading: &str) {
+fn head(out: &mut String, view: &Page, document: &Value, heading: &str) {
     let root = Esc(&view.root);
     let here = document["_links"]["self"]["href"]
         .as_str()
@@ -218,7 +218,7 @@ fn head(out: &mut String, view: &View, document: &Value, heading: &str) {
     );
 }
 
-fn problem(out: &mut String, view: &View, document: &Value) {
+fn problem(out: &mut String, view: &Page, document: &Value) {
     if let Some(detail) = document["detail"].as_str() {
         _ = write!(out, "<p class=\"detail\">{}</p>", Esc(detail));
     }

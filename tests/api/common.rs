@@ -22,6 +22,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     pub database_url: String,
+    /// The routes the server registered, filled as it configures itself.
+    pub routes: halyard::state::RouteTable,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_drop: Option<(String, String)>,
 }
@@ -151,6 +153,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         .await
         .expect("prepare")
         .expect("the app starts");
+    let routes = state.route_table();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().expect("local address").port();
     let server = app::start(listener, state, Some(2)).expect("server starts");
@@ -163,6 +166,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
             .expect("client"),
         backend,
         database_url,
+        routes,
         _sqlite_dir: sqlite_dir,
         pg_drop,
     })

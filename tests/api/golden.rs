@@ -46,11 +46,8 @@ const HEADERS: &[&str] = &[
 ];
 
 /// The route table, path → methods, as the app registered it.
-///
-/// THE ONE LINE TO UPDATE when the refactor moves `registered_routes` (e.g. to
-/// `halyard::api::registered_routes()`): the golden `routes.txt` must not change.
-fn registered_routes() -> BTreeMap<String, BTreeSet<&'static str>> {
-    halyard::resources::registered_routes()
+fn registered_routes(app: &TestApp) -> BTreeMap<String, BTreeSet<&'static str>> {
+    app.routes.lock().expect("the route table").clone()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -762,9 +759,9 @@ fn encoded(text: &str) -> String {
 }
 
 /// The route table, one `path METHODS` line per path.
-fn routes() -> String {
+fn routes(app: &TestApp) -> String {
     let mut out = String::new();
-    for (path, methods) in registered_routes() {
+    for (path, methods) in registered_routes(app) {
         let methods: Vec<&str> = methods.into_iter().collect();
         writeln!(out, "{path} {}", methods.join(", ")).expect("write to a String");
     }
@@ -886,7 +883,7 @@ async fn the_wire_format_matches_the_recorded_transcript() {
     .expect("SQLite always runs");
 
     let transcript = record(&app).await;
-    let routes = routes();
+    let routes = routes(&app);
 
     let failures: Vec<String> = [("transcript.txt", &transcript), ("routes.txt", &routes)]
         .into_iter()

@@ -1,0 +1,28 @@
+//! The route table, top to bottom: the root, `/health`, the OpenAPI document and the
+//! relation pages, then every route the model's resources and relationships yield,
+//! then the shop's, then the browsable API's assets.
+
+mod openapi;
+mod rels;
+mod root;
+
+use actix_web::web;
+
+use crate::http::{Ctx, Registrar, Routes};
+use crate::state::AppState;
+use crate::{html, rest, shop};
+
+/// Registers every route of the application.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    let site = rest::site(state.model);
+    let mut reg = Registrar::new(cfg, state.routes.clone());
+    reg.add(Routes::new("/").get(move |ctx: Ctx| root::root(ctx, site)));
+    reg.add(Routes::new("/health").get(root::health));
+    reg.add(Routes::new("/openapi.json").get(move |ctx: Ctx| openapi::serve(ctx, site)));
+    reg.add(Routes::new("/rels/{name:.+}").get(move |ctx: Ctx| rels::rel_page(ctx, site)));
+    rest::configure(&mut reg, site);
+    if let Some(cart) = site.model.singleton {
+        shop::configure(&mut reg, site, cart);
+    }
+    html::configure(reg.config());
+}

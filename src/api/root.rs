@@ -1,0 +1,54 @@
+//! The root resource, linking every collection and the search templates, and `/health`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use serde_json::{json, Map};
+
+use crate::db::Sql;
+use crate::error::ApiResult;
+use crate::http::Ctx;
+use crate::rest::{narrowing, Site};
+
+pub(crate) async fn root(ctx: Ctx, site: Site) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    let links = &ctx.links;
+    let mut map = Map::new();
+    map.insert("self".into(), links.link(""));
+    for entity in site.model.collections.iter().copied() {
+        map.insert(entity.path.into(), links.link(entity.path));
+        // `book` → /books/{id}; a cross-resource is found by search instead.
+        if !site.model.is_cross(entity) {
+            map.insert(
+                entity.name.into(),
+                links.templated(&format!("{}/{{id}}", entity.path)),
+            );
+        }
+    }
+    for entity in site.model.collections.iter().copied() {
+        let params: Vec<String> = narrowing::names(site, entity, None)
+            .into_iter()
+            .filter(|name| name.ends_with("_id"))
+            .collect();
+        if !params.is_empty() {
+            map.insert(
+                format!("{}-search", entity.path),
+                links.templated(&format!("{}{{?{}}}", entity.path, params.join(","))),
+            );
+        }
+    }
+    if let Some(cart) = site.model.singleton {
+        map.insert(cart.path.into(), links.link(cart.path));
+        map.insert("orders".into(), links.link("orders"));
+    }
+    map.insert("health".into(), links.link("health"));
+    map.insert("openapi".into(), links.link("openapi.json"));
+    Ok(ctx.respond(StatusCode::OK, &json!({ "_links": map })))
+}
+
+pub(crate) async fn health(ctx: Ctx) -> ApiResult<HttpResponse> {
+    ctx.db(|conn| Ok(Sql::new("SELECT 1").execute(conn)?))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(r#"{"status":"ok"}"#))
+}

@@ -1,0 +1,198 @@
+//! The HTTP edge: the request context every handler extracts (public base URL, media
+//! type preference, checked query parameters), request bodies, and the route builder
+//! that answers OPTIONS and 405 from the same method list.
+
+pub(crate) mod auth;
+pub(crate) mod body;
+pub(crate) mod routes;
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use serde_json::Value;
+use url::Url;
+
+pub use body::parse_uri_list;
+pub(crate) use body::Body;
+pub(crate) use routes::{Registrar, Routes};
+
+use crate::db::PooledConn;
+use crate::error::{ApiError, ApiResult};
+use crate::hal::{self, Item, Links, HAL_FORMS, HAL_JSON};
+use crate::query::Query;
+use crate::state::AppState;
+
+/// The links of a request: under the configured public URL, or else under the scheme
+/// and host the client used (and the path prefix).
+pub(crate) fn links_for(req: &HttpRequest, state: &AppState) -> ApiResult<Links> {
+    let base = match &state.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            let root = format!("{}/", state.prefix);
+            // A Host with '/', '?', '#' or '@' still parses, but as a path, query or
+            // user name: links would point somewhere the client never named.
+            Url::parse(&format!("{}://{}{root}", info.scheme(), info.host()))
+                .ok()
+                .filter(|url| {
+                    url.path() == root
+                        && url.query().is_none()
+                        && url.fragment().is_none()
+                        && url.username().is_empty()
+                        && url.password().is_none()
+                })
+                .ok_or_else(|| ApiError::field("Host", "is not a valid host name"))?
+        }
+    };
+    Ok(Links::new(base))
+}
+
+/// A request extension: the HAL-FORMS templates of the resource itself are wanted, not
+/// those of its embedded items (set by the browsable API, `crate::html`).
+pub(crate) struct OwnFormsOnly;
+
+/// Everything a handler needs from the request, extracted once.
+pub(crate) struct Ctx {
+    /// Shared state: pool, page tokens, settings.
+    pub(crate) state: web::Data<AppState>,
+    /// Link builder for this request's public base.
+    pub(crate) links: Links,
+    /// True when the client prefers HAL-FORMS.
+    pub(crate) forms: bool,
+    /// True when embedded items carry their own `_templates` too: for HAL-FORMS
+    /// clients, but not for the browsable API, whose pages show the forms of the
+    /// resource itself only.
+    pub(crate) embedded_forms: bool,
+    /// The request.
+    pub(crate) req: HttpRequest,
+}
+
+impl FromRequest for Ctx {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Ctx, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ctx::new(req))
+    }
+}
+
+impl Ctx {
+    fn new(req: &HttpRequest) -> ApiResult<Ctx> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let forms = prefers(req.headers(), HAL_FORMS);
+        Ok(Ctx {
+            links: links_for(req, &state)?,
+            forms,
+            embedded_forms: forms && !req.extensions().contains::<OwnFormsOnly>(),
+            req: req.clone(),
+            state,
+        })
+    }
+
+    /// Runs one blocking unit of database work on the blocking pool: diesel is
+    /// synchronous, and running it on the async workers stalls every other request.
+    pub(crate) async fn db<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut PooledConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.state.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// The id in the path segment `name` (`{id}`); 404 unless it is digits.
+    pub(crate) fn id(&self, name: &str) -> ApiResult<i64> {
+        path_id(self.req.match_info().get(name).unwrap_or(""))
+    }
+
+    /// The query parameters, checked against the names this endpoint accepts.
+    pub(crate) fn query(&self, allowed: &[&str]) -> ApiResult<Query> {
+        Query::parse(self.req.query_string(), allowed)
+    }
+
+    /// The `If-Match` header, if any.
+    pub(crate) fn if_match(&self) -> Option<String> {
+        header_text(self.req.headers(), &header::IF_MATCH)
+    }
+
+    /// A response carrying a HAL body in the negotiated media type.
+    pub(crate) fn respond(&self, status: StatusCode, body: &Value) -> HttpResponse {
+        let content_type = if self.forms { HAL_FORMS } else { HAL_JSON };
+        HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header((header::VARY, "Accept"))
+            .body(body.to_string())
+    }
+
+    /// A single resource: `ETag`, and 304 when `If-None-Match` matches on GET.
+    pub(crate) fn respond_item(&self, status: StatusCode, item: &Item) -> HttpResponse {
+        if self.req.method() == Method::GET || self.req.method() == Method::HEAD {
+            if let Some(tags) = header_text(self.req.headers(), &header::IF_NONE_MATCH) {
+                if hal::etag_matches_weakly(&tags, &item.etag) {
+                    return HttpResponse::NotModified()
+                        .insert_header((header::ETAG, item.etag.clone()))
+                        .insert_header((header::VARY, "Accept"))
+                        .finish();
+                }
+            }
+        }
+        let mut response = self.respond(status, &item.body);
+        if let Ok(value) = header::HeaderValue::from_str(&item.etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        response
+    }
+
+    /// 201 with `Location` and the new resource.
+    pub(crate) fn created(&self, item: &Item) -> HttpResponse {
+        let mut response = self.respond_item(StatusCode::CREATED, item);
+        if let Some(location) = item.self_href() {
+            if let Ok(value) = header::HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+        }
+        response
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// True when `Accept` ranks `wanted` strictly first among the types it names.
+pub(crate) fn prefers(headers: &HeaderMap, wanted: &str) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mut best: Option<(f32, String)> = None;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if best.as_ref().is_none_or(|(bq, _)| q > *bq) {
+            best = Some((q, media));
+        }
+    }
+    best.is_some_and(|(q, media)| q > 0.0 && media == wanted)
+}
+
+/// Parses a path id: digits only (so `/books/abc:archive` is 404, not a panic or 400).
+pub(crate) fn path_id(text: &str) -> ApiResult<i64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::NotFound(format!("no resource with id {text:?}")));
+    }
+    text.parse()
+        .map_err(|_| ApiError::NotFound(format!("no resource with id {text:?}")))
+}

@@ -1,0 +1,339 @@
+//! The handlers every collection shares, configured by an [`Entity`] descriptor: list,
+//! create, read, replace, patch and delete, with the item composed by `render` and the
+//! forms by `forms`. What a relationship style adds (a cross-resource's bulk DELETE, the
+//! link arrays of a PATCH) it adds through [`PairStyle`](super::style::PairStyle).
+
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::HttpResponse;
+use serde_json::{Map, Value};
+
+use super::list::{self, List};
+use super::style::Site;
+use super::{forms, render};
+use crate::db::{self, Sql};
+use crate::error::{ApiError, ApiResult};
+use crate::hal::{Item, Links};
+use crate::http::{auth, Body, Ctx, Registrar, Routes};
+use crate::model::{Auth, Children, Entity, View, MAX_ITEM_LINKS};
+
+/// Registers `/{path}` and `/{path}/{id}` with list, create, read, replace, patch and
+/// delete, plus what the styles of the pairs it takes part in add.
+pub(crate) fn configure(reg: &mut Registrar, site: Site, entity: &'static Entity) {
+    let mut collection = Routes::new(&format!("/{}", entity.path))
+        .get(move |ctx: Ctx| list(ctx, site, entity))
+        .post(move |ctx: Ctx, body: Body| create(ctx, site, entity, body));
+    for pair in site.model.pairs {
+        for style in site.styles_of(pair) {
+            collection = style.collection(site, pair, entity, collection);
+        }
+    }
+    reg.add(collection);
+    reg.add(
+        Routes::new(&format!("/{}/{{id}}", entity.path))
+            .get(move |ctx: Ctx| read(ctx, site, entity))
+            .put(move |ctx: Ctx, body: Body| replace(ctx, site, entity, body, false))
+            .patch(move |ctx: Ctx, body: Body| replace(ctx, site, entity, body, true))
+            .delete(move |ctx: Ctx| delete(ctx, site, entity)),
+    );
+}
+
+async fn list(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    list::page(
+        &ctx,
+        site,
+        List {
+            entity,
+            path: entity.path.to_owned(),
+            narrowing: Sql::default(),
+            under: None,
+            create_at: Some(entity.path.to_owned()),
+        },
+    )
+    .await
+}
+
+/// A related collection an item can embed: the other side of a pair, or children.
+#[derive(Clone, Copy)]
+enum Related {
+    Pair(View),
+    Children(&'static Children),
+}
+
+impl Related {
+    fn entity(self) -> &'static Entity {
+        match self {
+            Related::Pair(view) => view.to.entity,
+            Related::Children(children) => children.child,
+        }
+    }
+
+    /// The condition narrowing the related collection to item `id`'s.
+    fn narrowing(self, id: i64) -> Sql {
+        match self {
+            Related::Pair(view) => {
+                let mut sql = Sql::new(" AND ");
+                sql.append(&view.narrowing(id));
+                sql
+            }
+            Related::Children(children) => children.narrowing(id),
+        }
+    }
+}
+
+/// The related collections `entity` can embed (`?embed=authors`).
+pub(crate) fn embeddable(site: Site, entity: &'static Entity) -> Vec<&'static str> {
+    related(site, entity)
+        .iter()
+        .map(|r| r.entity().path)
+        .collect()
+}
+
+fn related(site: Site, entity: &'static Entity) -> Vec<Related> {
+    site.model
+        .views_from(entity)
+        .map(Related::Pair)
+        .chain(site.model.children_of(entity).map(Related::Children))
+        .collect()
+}
+
+/// The `embed` parameter: which related collections to include in `_embedded`.
+fn embeds(site: Site, entity: &'static Entity, list: Option<&str>) -> ApiResult<Vec<Related>> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    let available = related(site, entity);
+    list.split(',')
+        .map(str::trim)
+        .map(|name| {
+            available
+                .iter()
+                .copied()
+                .find(|related| related.entity().path == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = available.iter().map(|r| r.entity().path).collect();
+                    ApiError::field(
+                        "embed",
+                        format!("{name:?}: a {} can embed {}", entity.name, names.join(", ")),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Reads one resource and answers with it in full: relation links, `_embedded` as
+/// asked, `_templates` for HAL-FORMS.
+pub(crate) async fn read_item(
+    ctx: &Ctx,
+    site: Site,
+    entity: &'static Entity,
+    id: i64,
+    status: StatusCode,
+) -> ApiResult<HttpResponse> {
+    let query = ctx.query(&["embed"])?;
+    let views = embeds(site, entity, query.get("embed"))?;
+    let links = ctx.links.clone();
+    let forms = ctx.embedded_forms;
+    let (item, embedded) = ctx
+        .db(move |conn| {
+            let item = render::item(conn, site, &links, entity, id)?;
+            let mut embedded = Map::new();
+            for related in views {
+                let to = related.entity();
+                let mut sql = to.select(conn);
+                sql.append(&related.narrowing(id));
+                sql.push(&format!(" ORDER BY {}.id LIMIT ", to.table))
+                    .bind(MAX_ITEM_LINKS);
+                let rows = render::rows(conn, site, &links, to, &sql)?;
+                embedded.insert(
+                    to.path.to_owned(),
+                    Value::Array(
+                        rows.into_iter()
+                            .map(|r| {
+                                list::with_templates(site, &links, to, Value::Object(r.body), forms)
+                            })
+                            .collect(),
+                    ),
+                );
+            }
+            Ok((item, embedded))
+        })
+        .await?;
+    Ok(ctx.respond_item(status, &decorate(ctx, site, entity, item, embedded)))
+}
+
+/// Adds `_embedded` and, for HAL-FORMS clients, `_templates` to a rendered item. The
+/// ETag stays that of the canonical body.
+pub(crate) fn decorate(
+    ctx: &Ctx,
+    site: Site,
+    entity: &'static Entity,
+    mut item: Item,
+    embedded: Map<String, Value>,
+) -> Item {
+    if !embedded.is_empty() {
+        item.body["_embedded"] = Value::Object(embedded);
+    }
+    if ctx.forms {
+        item.body["_templates"] = forms::item(site, &ctx.links, entity, &item.body);
+    }
+    item
+}
+
+async fn read(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    let id = ctx.id("id")?;
+    read_item(&ctx, site, entity, id, StatusCode::OK).await
+}
+
+/// Creates a resource from a body inside the caller's transaction and returns its id.
+pub(crate) fn insert_from_body(
+    conn: &mut db::DbConn,
+    links: &Links,
+    entity: &'static Entity,
+    body: &Map<String, Value>,
+) -> ApiResult<i64> {
+    let values = entity.parse_body(links, body, None, true, &[])?;
+    entity.check_references(conn, &values, None)?;
+    entity.insert(conn, &values)
+}
+
+async fn create(
+    ctx: Ctx,
+    site: Site,
+    entity: &'static Entity,
+    body: Body,
+) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    let body = body.json_object(&Method::POST)?;
+    // Validate before taking a connection, so a bad body costs no database work.
+    entity.parse_body(&ctx.links, &body, None, true, &[])?;
+    let links = ctx.links.clone();
+    let (mut item, extra) = ctx
+        .db(move |conn| {
+            db::write(conn, |conn| {
+                let id = insert_from_body(conn, &links, entity, &body)?;
+                let extra = match entity.after_create {
+                    Some(hook) => hook(conn, id)?,
+                    None => Map::new(),
+                };
+                Ok((render::item(conn, site, &links, entity, id)?, extra))
+            })
+        })
+        .await?;
+    let once_only = !extra.is_empty();
+    if let Value::Object(body) = &mut item.body {
+        body.extend(extra);
+    }
+    let mut response = ctx.created(&decorate(&ctx, site, entity, item, Map::new()));
+    if once_only {
+        // The extras (a token) are shown this once: no cache may keep them.
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
+}
+
+/// PUT (`patch == false`) and PATCH (a JSON merge patch of the writable properties;
+/// what the styles read from it, such as link arrays, they apply), in one transaction,
+/// guarded by `If-Match`.
+async fn replace(
+    ctx: Ctx,
+    site: Site,
+    entity: &'static Entity,
+    body: Body,
+    patch: bool,
+) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    let id = ctx.id("id")?;
+    let method = if patch { Method::PATCH } else { Method::PUT };
+    let body = body.json_object(&method)?;
+    let mut related = Vec::new();
+    let mut skip = Vec::new();
+    if patch {
+        for view in site.model.views_from(entity) {
+            for style in site.styles_of(view.pair) {
+                skip.extend(style.patch_key(view));
+                if let Some(ids) = style.patch(view, &ctx.links, &body)? {
+                    related.push((view, ids));
+                }
+            }
+        }
+    }
+    let links = ctx.links.clone();
+    let if_match = ctx.if_match();
+    let authorization = auth::bearer(&ctx.req);
+    let item = ctx
+        .db(move |conn| {
+            db::write(conn, |conn| {
+                if !entity.lock(conn, id)? {
+                    return Err(entity.not_found(id));
+                }
+                check_auth(conn, entity, authorization.as_deref(), id)?;
+                let current = render::item(conn, site, &links, entity, id)?;
+                current.check_if_match(if_match.as_deref())?;
+                let Value::Object(current_map) = &current.body else {
+                    return Err(ApiError::Internal("item is not an object".into()));
+                };
+                let values = entity.parse_body(&links, &body, Some(current_map), !patch, &skip)?;
+                entity.check_references(conn, &values, Some(id))?;
+                entity.update(conn, id, &values)?;
+                for (view, ids) in &related {
+                    view.set(conn, view.to.entity.path, id, ids)?;
+                }
+                render::item(conn, site, &links, entity, id)
+            })
+        })
+        .await?;
+    Ok(ctx.respond_item(
+        StatusCode::OK,
+        &decorate(&ctx, site, entity, item, Map::new()),
+    ))
+}
+
+async fn delete(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    let id = ctx.id("id")?;
+    let links = ctx.links.clone();
+    let if_match = ctx.if_match();
+    let authorization = auth::bearer(&ctx.req);
+    ctx.db(move |conn| {
+        db::write(conn, |conn| {
+            if !entity.lock(conn, id)? {
+                return Err(entity.not_found(id));
+            }
+            check_auth(conn, entity, authorization.as_deref(), id)?;
+            // Preconditions first (RFC 9110 section 13.2.2): a stale If-Match is 412
+            // whatever else the delete would have run into.
+            if if_match.is_some() {
+                render::item(conn, site, &links, entity, id)?
+                    .check_if_match(if_match.as_deref())?;
+            }
+            for children in site.model.children_of(entity).filter(|c| !c.dependent) {
+                let count = children.count(conn, id)?;
+                if count > 0 {
+                    return Err(ApiError::Conflict(format!(
+                        "{} {id} still has {count} {}; delete them first",
+                        entity.name, children.child.path
+                    )));
+                }
+            }
+            entity.delete(conn, id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Enforces [`Auth::SelfOnly`]: the request must carry the resource's own token.
+fn check_auth(
+    conn: &mut db::DbConn,
+    entity: &Entity,
+    authorization: Option<&str>,
+    id: i64,
+) -> ApiResult<()> {
+    match entity.auth {
+        Auth::Open => Ok(()),
+        Auth::SelfOnly => auth::require_user(conn, authorization, id),
+    }
+}

@@ -1,0 +1,258 @@
+//! Input at the edge: a JSON body checked against an entity's fields and turned into
+//! column values, every error named by its field.
+
+use serde_json::{json, Map, Value};
+
+use crate::db;
+use crate::decimal;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::hal::{reference, Links};
+use crate::model::{Access, Entity, Field, Kind};
+use crate::query::filter;
+use crate::store::Assignment;
+
+impl Entity {
+    /// Validates a body against the fields and returns the column values to write.
+    ///
+    /// `current` is the resource as it is (for PATCH and PUT): immutable fields may be
+    /// repeated but not changed. `replace` is true for create and PUT (every required
+    /// field must be given; omitted optional ones return to their defaults). Read-only
+    /// properties (`id`), `_links`, `_embedded` and `_templates` are ignored; any other
+    /// unknown property is a 400. `skip` lists properties another layer handles.
+    pub(crate) fn parse_body(
+        &self,
+        links: &Links,
+        body: &Map<String, Value>,
+        current: Option<&Map<String, Value>>,
+        replace: bool,
+        skip: &[&str],
+    ) -> ApiResult<Vec<Assignment>> {
+        let mut errors = Vec::new();
+        let mut values = Vec::new();
+        let mut seen = Vec::new();
+        for (key, value) in body {
+            if matches!(key.as_str(), "id" | "_links" | "_embedded" | "_templates")
+                || skip.contains(&key.as_str())
+            {
+                continue;
+            }
+            let Some(field) = self.field_for_key(key) else {
+                errors.push(FieldError::new(
+                    key.clone(),
+                    format!(
+                        "unknown property; a {} has {}",
+                        self.name,
+                        self.writable_names().join(", ")
+                    ),
+                ));
+                continue;
+            };
+            if seen.contains(&field.name) {
+                errors.push(FieldError::new(
+                    key.clone(),
+                    "is given twice (in two spellings)",
+                ));
+                continue;
+            }
+            seen.push(field.name);
+            if field.access == Access::ReadOnly {
+                continue;
+            }
+            match self.parse_value(links, field, key, value) {
+                Ok(parsed) => {
+                    if field.access == Access::Immutable {
+                        if let Some(current) = current {
+                            if current.get(field.name) != Some(&parsed.1) {
+                                errors.push(FieldError::new(
+                                    key.clone(),
+                                    "cannot change; delete this resource and create another instead",
+                                ));
+                            }
+                            continue;
+                        }
+                    }
+                    values.extend(parsed.0);
+                }
+                Err(message) => errors.push(FieldError::new(key.clone(), message)),
+            }
+        }
+        if replace {
+            for field in self.fields {
+                if seen.contains(&field.name) {
+                    continue;
+                }
+                match field.access {
+                    Access::Required => {
+                        errors.push(FieldError::new(field.name, "is required"));
+                    }
+                    Access::Immutable if current.is_none() => {
+                        errors.push(FieldError::new(field.name, "is required"));
+                    }
+                    Access::Optional => values.extend(default_of(field)),
+                    Access::Immutable | Access::Assigned | Access::ReadOnly => {}
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(ApiError::fields(errors))
+        }
+    }
+
+    /// Parses one property. Returns the column assignments and the value as it would
+    /// render (to compare immutable fields with the current resource).
+    fn parse_value(
+        &self,
+        links: &Links,
+        field: &Field,
+        key: &str,
+        value: &Value,
+    ) -> Result<(Vec<Assignment>, Value), String> {
+        if value.is_null() {
+            return match field.access {
+                Access::Optional => Ok((default_of(field), Value::Null)),
+                _ => Err("is required and cannot be null".into()),
+            };
+        }
+        match field.kind {
+            Kind::Text { max } => {
+                let text = value.as_str().ok_or("must be a string")?;
+                if text.trim().is_empty() {
+                    return Err("must not be empty".into());
+                }
+                if text.chars().count() > max {
+                    return Err(format!("must be at most {max} characters long"));
+                }
+                // PostgreSQL cannot store NUL in text (SQLite can): refuse it on both,
+                // so the backends agree and it is a 400, not a failed INSERT.
+                if text.contains('\0') {
+                    return Err("must not contain the NUL character".into());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    value.clone(),
+                ))
+            }
+            Kind::Email { key } => {
+                let text = value.as_str().ok_or("must be a string")?;
+                if !is_email(text) {
+                    return Err("must be an email address like name@example.org".into());
+                }
+                Ok((
+                    vec![
+                        (field.column, db::Value::Text(text.to_owned())),
+                        (key, db::Value::Text(text.to_lowercase())),
+                    ],
+                    value.clone(),
+                ))
+            }
+            Kind::Int { min, max } => {
+                let number = value
+                    .as_i64()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| format!("must be an integer from {min} to {max}"))?;
+                Ok((vec![(field.column, db::Value::Int(number))], json!(number)))
+            }
+            Kind::Date => {
+                let text = value.as_str().unwrap_or("");
+                if !filter::is_date(text) {
+                    return Err("must be a date like \"2026-11-22\"".into());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    value.clone(),
+                ))
+            }
+            Kind::Choice(choices) => {
+                let text = value.as_str().unwrap_or("");
+                if !choices.contains(&text) {
+                    return Err(format!("must be one of {}", choices.join(", ")));
+                }
+                Ok((
+                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    value.clone(),
+                ))
+            }
+            Kind::Money => {
+                let text = decimal_text(value)?;
+                let cents = decimal::parse(&text, 2)
+                    .map_err(|e| format!("must be an amount like \"12.30\": {}", e.0))?;
+                if cents < 0 {
+                    return Err("must not be negative".into());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Int(cents))],
+                    Value::String(decimal::format(cents, 2)),
+                ))
+            }
+            Kind::Share { units, .. } => {
+                let text = decimal_text(value)?;
+                let scaled = decimal::parse(&text, 4).map_err(|e| {
+                    format!("must be a decimal string between \"0\" and \"1\" with at most 4 decimals: {}", e.0)
+                })?;
+                if !(0..=10_000).contains(&scaled) {
+                    return Err("must be between \"0\" and \"1\"".into());
+                }
+                Ok((
+                    vec![
+                        (field.column, db::Value::Text(text.clone())),
+                        (units, db::Value::Int(scaled)),
+                    ],
+                    Value::String(text),
+                ))
+            }
+            Kind::Ref { target, rel } => {
+                let id = if key == rel {
+                    reference::parse_reference(value, target.path, links.base())
+                } else {
+                    match value.as_i64() {
+                        Some(id) if id >= 0 => Ok(id),
+                        _ => reference::parse_reference(value, target.path, links.base()),
+                    }
+                }?;
+                Ok((vec![(field.column, db::Value::Int(id))], json!(id)))
+            }
+        }
+    }
+}
+
+fn default_of(field: &Field) -> Vec<Assignment> {
+    match field.kind {
+        Kind::Money => vec![(field.column, db::Value::Int(0))],
+        Kind::Share { units, .. } => {
+            vec![(field.column, db::Value::Null), (units, db::Value::Null)]
+        }
+        Kind::Text { .. }
+        | Kind::Email { .. }
+        | Kind::Int { .. }
+        | Kind::Date
+        | Kind::Choice(_)
+        | Kind::Ref { .. } => vec![(field.column, db::Value::Null)],
+    }
+}
+
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Decimals arrive as strings ("12.30"); a JSON number is taken by its text.
+fn decimal_text(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(text) => Ok(text.clone()),
+        Value::Number(number) => Ok(number.to_string()),
+        _ => Err("must be a decimal string like \"0.25\"".into()),
+    }
+}

@@ -1,0 +1,91 @@
+//! Whose cart a request may see: the authenticated user's own, created with them, and
+//! every answer about it private to them.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+
+use crate::clock::Utc;
+use crate::db::{self, DbConn, Sql};
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth;
+
+/// Whose cart a request may see: the authenticated user, and for `/users/{id}/cart`
+/// only when that is the user in the path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Owner {
+    /// The user.
+    pub(crate) user_id: i64,
+    /// Their cart's row (never shown: the cart has no id of its own).
+    pub(crate) cart_id: i64,
+}
+
+/// Authenticates the request (401) and, for `/users/{id}/cart`, checks it is that
+/// user's own token (403); then finds the user's cart, locked when `lock` is set.
+pub(crate) fn owner(
+    conn: &mut DbConn,
+    authorization: Option<&str>,
+    path_user: Option<i64>,
+    lock: bool,
+) -> ApiResult<Owner> {
+    let user_id = auth::user(conn, authorization)?;
+    if let Some(other) = path_user.filter(|id| *id != user_id) {
+        // Users are public (`GET /users/{id}`), so telling an unknown one from another
+        // user's reveals nothing, and an unknown id in a path is 404 everywhere.
+        if !db::exists(conn, "users", other)? {
+            return Err(ApiError::NotFound(format!("there is no user {other}")));
+        }
+        return Err(ApiError::Forbidden(
+            "this cart belongs to another user".into(),
+        ));
+    }
+    let mut sql = Sql::new("SELECT id FROM carts WHERE user_id = ");
+    sql.bind(user_id);
+    if lock && db::is_postgres(conn) {
+        sql.push(" FOR UPDATE");
+    }
+    let cart_id = db::load_ids(conn, &sql)?
+        .pop()
+        .ok_or_else(|| ApiError::Internal(format!("user {user_id} has no cart")))?;
+    Ok(Owner { user_id, cart_id })
+}
+
+/// Creates a user's cart; runs in the transaction that creates the user.
+pub(crate) fn create_for(conn: &mut DbConn, user_id: i64) -> ApiResult<()> {
+    let mut sql = Sql::new("INSERT INTO carts (user_id, updated_at) VALUES (");
+    sql.bind(user_id)
+        .push(", ")
+        .bind(Utc::now().rfc3339())
+        .push(")");
+    sql.execute(conn)?;
+    Ok(())
+}
+
+/// Marks the cart changed.
+pub(crate) fn touch(conn: &mut DbConn, cart_id: i64) -> ApiResult<()> {
+    let mut sql = Sql::new("UPDATE carts SET updated_at = ");
+    sql.bind(Utc::now().rfc3339())
+        .push(" WHERE id = ")
+        .bind(cart_id);
+    sql.execute(conn)?;
+    Ok(())
+}
+
+/// Middleware for every path about the cart or orders: each answer, errors included, is
+/// `Cache-Control: private` and varies by `Authorization`. The same URL shows each user
+/// their own cart, and a 404 or 409 tells as much about it as a 200 does.
+pub(crate) async fn private(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    // Replaces the `Vary: Accept` of the representation: both select what is shown.
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    Ok(response)
+}
