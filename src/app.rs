@@ -234,6 +234,152 @@ fn as_problem<B: MessageBody + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Access, Auth, Entity, Field, Kind, Pair, Side, Styles};
+
+    /// A toy model of two tables and one pair: the machinery serves it as it serves the
+    /// bookshop, with no code of its own (it borrows the fleet's tables).
+    static BOATS: Entity = Entity {
+        name: "boat",
+        path: "boats",
+        table: "cars",
+        label: Some("license_plate"),
+        fields: &[Field {
+            name: "hull",
+            column: "license_plate",
+            kind: Kind::Text { max: 32 },
+            access: Access::Required,
+        }],
+        parent: None,
+        auth: Auth::Open,
+        after_create: None,
+    };
+    static SAILORS: Entity = Entity {
+        name: "sailor",
+        path: "sailors",
+        table: "drivers",
+        label: Some("name"),
+        fields: &[Field {
+            name: "name",
+            column: "name",
+            kind: Kind::Text { max: 100 },
+            access: Access::Required,
+        }],
+        parent: None,
+        auth: Auth::Open,
+        after_create: None,
+    };
+    static CREW: Pair = Pair {
+        table: "cars_drivers",
+        left: Side {
+            entity: &BOATS,
+            column: "car_id",
+            inline: true,
+        },
+        right: Side {
+            entity: &SAILORS,
+            column: "driver_id",
+            inline: true,
+        },
+        styles: Styles {
+            sub_resources: true,
+            query_form: true,
+            ..Styles::NONE
+        },
+    };
+    static TOY: Model = Model {
+        collections: &[&BOATS, &SAILORS],
+        pairs: &[&CREW],
+        children: &[],
+        singleton: None,
+    };
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_machinery_serves_a_toy_model_given_as_a_value() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let config = Config::for_database(&dir.path().join("toy.db").to_string_lossy());
+        let state = prepare_model(&config, &TOY).expect("the toy model starts");
+        let routes = state.route_table();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(start(listener, state, Some(1)).expect("server starts"));
+        let client = reqwest::Client::new();
+        let post = |path: &str, body: serde_json::Value| {
+            client.post(format!("{base}{path}")).json(&body).send()
+        };
+
+        assert_eq!(
+            post("/boats", serde_json::json!({"hull": "H-1"}))
+                .await
+                .unwrap()
+                .status(),
+            201
+        );
+        assert_eq!(
+            post("/sailors", serde_json::json!({"name": "Ann"}))
+                .await
+                .unwrap()
+                .status(),
+            201
+        );
+        let linked = client
+            .put(format!("{base}/boats/1/sailors/1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(linked.status(), 201);
+
+        let sailor: serde_json::Value = client
+            .get(format!("{base}/sailors/1"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            sailor["_links"]["boats"][0]["href"],
+            format!("{base}/boats/1")
+        );
+        assert_eq!(sailor["_links"]["boats"][0]["title"], "H-1");
+        let crew: serde_json::Value = client
+            .get(format!("{base}/sailors?car_id=1"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(crew["_embedded"]["sailors"][0]["name"], "Ann");
+        let root: serde_json::Value = client
+            .get(format!("{base}/"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rels: Vec<&String> = root["_links"].as_object().unwrap().keys().collect();
+        assert!(rels.contains(&&"boats".to_owned()) && !rels.contains(&&"books".to_owned()));
+        assert!(
+            !rels.contains(&&"cart".to_owned()),
+            "no singleton, no cart: {rels:?}"
+        );
+        assert_eq!(
+            client
+                .get(format!("{base}/books"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        let table = routes.lock().unwrap();
+        assert!(table.contains_key("/boats/{id}/sailors/{sub}"));
+        assert!(
+            !table.keys().any(|path| path.contains("books")),
+            "{table:?}"
+        );
+    }
 
     #[test]
     fn the_request_log_names_no_header_and_no_body() {

@@ -1,6 +1,7 @@
 //! Storage: one r2d2 pool over SQLite or PostgreSQL, embedded migrations, and the few
 //! helpers every write needs (an immediate write transaction and a row lock).
 
+mod conn;
 pub mod sql;
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub use conn::{Backend, DbConn};
 pub use sql::{Sql, Value};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -28,18 +30,6 @@ extern "SQL" {
         text: diesel::sql_types::Nullable<diesel::sql_types::Text>,
     ) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
-
-/// A connection to either backend; queries written once run on both.
-#[derive(diesel::MultiConnection)]
-pub enum DbConn {
-    /// The production backend.
-    Postgresql(PgConnection),
-    /// The embedded default.
-    Sqlite(SqliteConnection),
-}
-
-/// The diesel backend of [`DbConn`].
-pub type Backend = <DbConn as Connection>::Backend;
 
 /// The connection pool shared by every worker.
 pub type Pool = r2d2::Pool<Manager>;

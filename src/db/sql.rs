@@ -8,7 +8,7 @@
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::{Backend, DbConn};
+use super::conn::{Backend, DbConn};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -40,17 +40,14 @@ pub(crate) const TOKEN_COOKIE: &str = "halyard_token";
 const STYLE: &str = include_str!("halyard.css");
 const SCRIPT: &str = include_str!("halyard.js");
 
-/// Where the assets are served, relative to the root.
-const ASSETS: &str = "_browser";
-
 /// The routes of the two assets.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        &format!("/{ASSETS}/halyard.css"),
+        &format!("/{}/halyard.css", page::ASSETS),
         web::get().to(|| async { asset("text/css; charset=utf-8", STYLE) }),
     )
     .route(
-        &format!("/{ASSETS}/halyard.js"),
+        &format!("/{}/halyard.js", page::ASSETS),
         web::get().to(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
     );
 }

@@ -12,9 +12,11 @@ use actix_web::{web, HttpRequest};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::html::ASSETS;
 use crate::http;
 use crate::state::AppState;
+
+/// Where the page's style sheet and script are served, relative to the root.
+pub(crate) const ASSETS: &str = "_browser";
 
 /// HTML-escaped text, for element content and quoted attribute values.
 pub(crate) struct Esc<'a>(pub(crate) &'a str);

@@ -7,8 +7,8 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 use serde_json::{json, Map, Value};
 
+use super::context::Shop;
 use super::owner::{self, Owner};
-use super::Shop;
 use crate::db::{self, DbConn, Sql};
 use crate::decimal;
 use crate::error::{ApiError, ApiResult};

@@ -3,9 +3,9 @@
 
 use actix_web::http::Method;
 use actix_web::HttpResponse;
-use diesel::sql_types::{Nullable, Text};
-use diesel::QueryableByName;
 
+use super::address::{Address, Card};
+use super::context::Shop;
 use super::orders::{self, LineRow};
 use super::owner::{self, Owner};
 use super::{card, cart};
@@ -13,76 +13,28 @@ use crate::clock::Utc;
 use crate::db::{self, DbConn, Sql};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{auth, Body, Ctx};
-
-#[derive(QueryableByName)]
-struct CartRow {
-    #[diesel(sql_type = Nullable<Text>)]
-    ship_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    ship_street: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    ship_city: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    ship_postal_code: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    ship_country: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    bill_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    bill_street: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    bill_city: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    bill_postal_code: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    bill_country: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    card_holder: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    card_expiry: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    card_brand: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    card_last4: Option<String>,
-}
-
-const ADDRESS_COLUMNS: [&str; 5] = ["name", "street", "city", "postal_code", "country"];
+use crate::model::PartKind;
 
 /// Turns the (locked) cart into an order and returns its id; 409 naming what is missing
 /// when the cart is empty, lacks a complete shipping address or a complete, unexpired
 /// card, or has a billing address of its own that is incomplete. The caller empties the
 /// cart in the same transaction.
-fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
-    let mut sql = Sql::new(
-        "SELECT ship_name, ship_street, ship_city, ship_postal_code, ship_country, \
-         bill_name, bill_street, bill_city, bill_postal_code, bill_country, card_holder, \
-         card_expiry, card_brand, card_last4 FROM carts WHERE id = ",
+fn place(conn: &mut DbConn, shop: Shop, owner: Owner) -> ApiResult<i64> {
+    let mut doc =
+        |kind| -> ApiResult<_> { Ok(shop.part(kind)?.entity.find_row(conn, owner.cart_id)?.doc) };
+    let (shipping, billing, payment) = (
+        doc(PartKind::Shipping)?,
+        doc(PartKind::Billing)?,
+        doc(PartKind::Card)?,
     );
-    sql.bind(owner.cart_id);
-    let cart = sql
-        .load::<CartRow>(conn)?
-        .pop()
-        .ok_or_else(|| ApiError::Internal("cart vanished".into()))?;
     let mut lines = Sql::new(
         "SELECT CAST(0 AS BIGINT) AS order_id, ci.book_id, b.title, b.price_cents AS unit_price_cents, ci.quantity \
          FROM cart_items ci JOIN books b ON b.id = ci.book_id WHERE ci.cart_id = ",
     );
     lines.bind(owner.cart_id).push(" ORDER BY ci.id");
     let lines = lines.load::<LineRow>(conn)?;
-    let shipping = [
-        cart.ship_name,
-        cart.ship_street,
-        cart.ship_city,
-        cart.ship_postal_code,
-        cart.ship_country,
-    ];
-    let billing = [
-        cart.bill_name,
-        cart.bill_street,
-        cart.bill_city,
-        cart.bill_postal_code,
-        cart.bill_country,
-    ];
+    let own_billing = Address::any_set(&billing);
+    let (shipping, billing) = (Address::from_doc(&shipping), Address::from_doc(&billing));
     let mut missing = Vec::new();
     if lines.is_empty() {
         missing.push(FieldError::new(
@@ -90,7 +42,7 @@ fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
             "the cart is empty: POST /cart/items first",
         ));
     }
-    if shipping.iter().any(Option::is_none) {
+    if shipping.is_none() {
         missing.push(FieldError::new(
             "shipping",
             "no complete shipping address: PUT /cart/shipping",
@@ -98,29 +50,23 @@ fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
     }
     // Billing that was never set is the shipping address; one set only in part would
     // be lost if the order quietly billed the shipping address instead.
-    let own_billing = billing.iter().any(Option::is_some);
-    if own_billing && billing.iter().any(Option::is_none) {
+    if own_billing && billing.is_none() {
         missing.push(FieldError::new(
             "billing",
             "the billing address is incomplete: PUT /cart/billing, or PATCH it with \
              {\"sameAsShipping\": true}",
         ));
     }
-    let card = match (
-        cart.card_holder,
-        cart.card_expiry,
-        cart.card_brand,
-        cart.card_last4,
-    ) {
-        (Some(_), Some(expiry), Some(_), Some(_)) if card::has_expired(&expiry) => {
+    let card = match Card::from_doc(&payment) {
+        Some(card) if card::has_expired(&card.expiry) => {
             missing.push(FieldError::new(
                 "payment",
                 "the card has expired: PUT /cart/payment",
             ));
             None
         }
-        (Some(_), Some(_), Some(brand), Some(last4)) => Some((brand, last4)),
-        _ => {
+        Some(card) => Some(card),
+        None => {
             missing.push(FieldError::new(
                 "payment",
                 "no complete card (cardholder, cardNumber, expiry): PUT /cart/payment",
@@ -128,21 +74,19 @@ fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
             None
         }
     };
-    let Some((brand, last4)) = card.filter(|_| missing.is_empty()) else {
+    let (Some(card), Some(shipping)) = (card.filter(|_| missing.is_empty()), shipping) else {
         return Err(incomplete(missing));
     };
-    let billing = if own_billing {
-        billing
-    } else {
-        shipping.clone()
-    };
+    let billing = billing
+        .filter(|_| own_billing)
+        .unwrap_or_else(|| shipping.clone());
     let total: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
     let item_count: i64 = lines.iter().map(|l| l.quantity).sum();
     let mut insert =
         Sql::new("INSERT INTO orders (user_id, created_at, total_cents, shipping_cents, ");
     for prefix in ["ship_", "bill_"] {
-        for column in ADDRESS_COLUMNS {
-            insert.push(&format!("{prefix}{column}, "));
+        for column in Address::columns(prefix) {
+            insert.push(&format!("{column}, "));
         }
     }
     insert
@@ -154,14 +98,18 @@ fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
         .bind(total)
         .push(", ")
         .bind(cart::shipping_cost(item_count, total));
-    for value in shipping.into_iter().chain(billing) {
+    for value in shipping
+        .into_values()
+        .into_iter()
+        .chain(billing.into_values())
+    {
         insert.push(", ").bind(value);
     }
     insert
         .push(", ")
-        .bind(brand)
+        .bind(card.brand)
         .push(", ")
-        .bind(last4)
+        .bind(card.last4)
         .push(") RETURNING id");
     let order_id = db::load_scalar(conn, &insert)?;
     // The lines, frozen in one statement from the same (locked) cart the totals came from.
@@ -182,7 +130,7 @@ fn place(conn: &mut DbConn, owner: Owner) -> ApiResult<i64> {
 /// `POST /cart:checkout`: in one transaction, with the cart locked so that a double
 /// submit finds it already empty: the order with prices frozen, then a new, empty cart.
 /// An empty cart or missing shipping or payment details is 409 naming each.
-pub(crate) async fn checkout(ctx: Ctx, body: Body) -> ApiResult<HttpResponse> {
+pub(crate) async fn checkout(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
     if !body.is_empty() && !matches!(body.json_object(&Method::POST), Ok(map) if map.is_empty()) {
         return Err(ApiError::field(
@@ -196,14 +144,15 @@ pub(crate) async fn checkout(ctx: Ctx, body: Body) -> ApiResult<HttpResponse> {
         .db(move |conn| {
             db::write(conn, |conn| {
                 let owner = owner::owner(conn, authorization.as_deref(), None, true)?;
-                let order_id = place(conn, owner)?;
-                let mut reset = Sql::new(
-                    "UPDATE carts SET ship_name = NULL, ship_street = NULL, ship_city = NULL, \
-                     ship_postal_code = NULL, ship_country = NULL, bill_name = NULL, \
-                     bill_street = NULL, bill_city = NULL, bill_postal_code = NULL, \
-                     bill_country = NULL, card_holder = NULL, card_brand = NULL, \
-                     card_last4 = NULL, card_expiry = NULL WHERE id = ",
-                );
+                let order_id = place(conn, shop, owner)?;
+                // Every part goes back to unset: a new, empty cart.
+                let parts = shop.cart.parts.iter().flat_map(|p| p.entity.fields);
+                let columns: Vec<String> = parts.map(|f| format!("{} = NULL", f.column)).collect();
+                let table = shop.part(PartKind::Shipping)?.entity.table;
+                let mut reset = Sql::new(&format!(
+                    "UPDATE {table} SET {} WHERE id = ",
+                    columns.join(", ")
+                ));
                 reset.bind(owner.cart_id);
                 reset.execute(conn)?;
                 let mut clear = Sql::new("DELETE FROM cart_items WHERE cart_id = ");

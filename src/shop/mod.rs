@@ -3,9 +3,11 @@
 //! and masking, checkout into frozen orders, and the invoice sums rule.
 
 pub(crate) mod accounts;
+mod address;
 mod card;
 mod cart;
 mod checkout;
+mod context;
 pub(crate) mod invoices;
 mod orders;
 mod owner;
@@ -13,33 +15,16 @@ mod parts;
 
 use actix_web::middleware::from_fn;
 
-use crate::error::{ApiError, ApiResult};
+use context::Shop;
+
 use crate::http::{Body, Ctx, Registrar, Routes};
-use crate::model::{Part, PartKind, Singleton};
+use crate::model::Singleton;
 use crate::rest::Site;
-
-/// What the shop's handlers serve: the site and its cart singleton.
-#[derive(Clone, Copy)]
-pub(crate) struct Shop {
-    site: Site,
-    cart: &'static Singleton,
-}
-
-impl Shop {
-    /// The cart's part of `kind`.
-    fn part(&self, kind: PartKind) -> ApiResult<&'static Part> {
-        self.cart
-            .parts
-            .iter()
-            .find(|p| p.kind == kind)
-            .ok_or_else(|| ApiError::Internal(format!("the cart has no {kind:?} part")))
-    }
-}
 
 /// `/cart`, `/users/{id}/cart`, `/cart/items…`, the parts, `/cart:checkout` and
 /// `/orders…`; every answer about them is private to the user.
 pub(crate) fn configure(reg: &mut Registrar, site: Site, cart: &'static Singleton) {
-    let shop = Shop { site, cart };
+    let shop = Shop::new(site, cart);
     let private = |r: actix_web::Resource| r.wrap(from_fn(owner::private));
     let path = cart.path;
     reg.add_wrapped(
@@ -66,7 +51,8 @@ pub(crate) fn configure(reg: &mut Registrar, site: Site, cart: &'static Singleto
         private,
     );
     reg.add_wrapped(
-        Routes::new(&format!("/{path}:checkout")).post(checkout::checkout),
+        Routes::new(&format!("/{path}:checkout"))
+            .post(move |ctx: Ctx, body: Body| checkout::checkout(ctx, shop, body)),
         private,
     );
     for part in cart.parts {

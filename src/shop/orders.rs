@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use serde_json::{json, Value};
 
+use super::address::Address;
 use crate::db::{DbConn, Sql};
 use crate::decimal;
 use crate::error::{ApiError, ApiResult};
@@ -67,19 +68,15 @@ struct OrderRow {
     card_last4: String,
 }
 
-fn address(values: [&str; 5]) -> Value {
-    json!({
-        "name": values[0], "street": values[1], "city": values[2],
-        "postalCode": values[3], "country": values[4],
-    })
-}
-
 fn select_orders(user_id: i64) -> Sql {
-    let mut sql = Sql::new(
-        "SELECT id, user_id, created_at, total_cents, shipping_cents, ship_name, ship_street, \
-         ship_city, ship_postal_code, ship_country, bill_name, bill_street, bill_city, \
-         bill_postal_code, bill_country, card_brand, card_last4 FROM orders WHERE user_id = ",
-    );
+    let addresses: Vec<String> = Address::columns("ship_")
+        .chain(Address::columns("bill_"))
+        .collect();
+    let mut sql = Sql::new(&format!(
+        "SELECT id, user_id, created_at, total_cents, shipping_cents, {}, card_brand, \
+         card_last4 FROM orders WHERE user_id = ",
+        addresses.join(", ")
+    ));
     sql.bind(user_id);
     sql
 }
@@ -122,10 +119,10 @@ fn render(conn: &mut DbConn, links: &Links, orders: Vec<OrderRow>) -> ApiResult<
                 "total": decimal::format(order.total_cents, 2),
                 "shippingCost": decimal::format(order.shipping_cents, 2),
                 "lines": order_lines,
-                "shippingAddress": address([&order.ship_name, &order.ship_street, &order.ship_city,
-                    &order.ship_postal_code, &order.ship_country]),
-                "billingAddress": address([&order.bill_name, &order.bill_street, &order.bill_city,
-                    &order.bill_postal_code, &order.bill_country]),
+                "shippingAddress": Address::from_values([order.ship_name, order.ship_street,
+                    order.ship_city, order.ship_postal_code, order.ship_country]).to_json(),
+                "billingAddress": Address::from_values([order.bill_name, order.bill_street,
+                    order.bill_city, order.bill_postal_code, order.bill_country]).to_json(),
                 "payment": { "brand": order.card_brand, "last4": order.card_last4 },
                 "_links": {
                     "self": links.link(&format!("orders/{}", order.id)),

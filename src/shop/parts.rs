@@ -7,7 +7,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
-use super::{card, owner, Shop};
+use super::context::Shop;
+use super::{card, owner};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::hal::{Item, Links};
