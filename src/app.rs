@@ -306,6 +306,17 @@ mod tests {
         let post = |path: &str, body: serde_json::Value| {
             client.post(format!("{base}{path}")).json(&body).send()
         };
+        let get = |path: &str| {
+            let request = client.get(format!("{base}{path}")).send();
+            async move {
+                request
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
 
         assert_eq!(
             post("/boats", serde_json::json!({"hull": "H-1"}))
@@ -328,27 +339,13 @@ mod tests {
             .unwrap();
         assert_eq!(linked.status(), 201);
 
-        let sailor: serde_json::Value = client
-            .get(format!("{base}/sailors/1"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let sailor = get("/sailors/1").await;
         assert_eq!(
             sailor["_links"]["boats"][0]["href"],
             format!("{base}/boats/1")
         );
         assert_eq!(sailor["_links"]["boats"][0]["title"], "H-1");
-        let crew: serde_json::Value = client
-            .get(format!("{base}/sailors?car_id=1"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let crew = get("/sailors?car_id=1").await;
         assert_eq!(crew["_embedded"]["sailors"][0]["name"], "Ann");
         let root: serde_json::Value = client
             .get(format!("{base}/"))

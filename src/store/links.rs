@@ -185,12 +185,24 @@ impl View {
         from_id: i64,
         to_ids: &[i64],
     ) -> ApiResult<()> {
+        let ids = self.distinct_existing(conn, field, to_ids)?;
+        self.link_all(conn, from_id, &ids)?;
+        Ok(())
+    }
+
+    /// `to_ids` without repeats, sorted, once every one is known to exist (422 naming
+    /// `field` otherwise).
+    fn distinct_existing(
+        &self,
+        conn: &mut DbConn,
+        field: &str,
+        to_ids: &[i64],
+    ) -> ApiResult<Vec<i64>> {
         let mut ids = to_ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
         self.check_exist(conn, field, &ids)?;
-        self.link_all(conn, from_id, &ids)?;
-        Ok(())
+        Ok(ids)
     }
 
     /// Makes `from_id` related to exactly `to_ids` in one transaction (the caller's):
@@ -203,10 +215,7 @@ impl View {
         from_id: i64,
         to_ids: &[i64],
     ) -> ApiResult<()> {
-        let mut ids = to_ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        self.check_exist(conn, field, &ids)?;
+        let ids = self.distinct_existing(conn, field, to_ids)?;
         let mut delete = Sql::new(&format!(
             "DELETE FROM {} WHERE {} = ",
             self.pair.table, self.from.column
