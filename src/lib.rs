@@ -1,6 +1,6 @@
 //! Halyard: a HAL hypermedia API server that gets relationships right.
 //!
-//! The modules are layers, each importing only the ones above it in this list
+//! The modules are layers, each importing only the ones before it in this list
 //! (`tests/architecture.rs` holds the code to it; docs/architecture.md tells why):
 //! the foundation (`error`, `config`, `db`, `decimal`, `clock`), `model`, `hal`,
 //! `query`, `store`, `state`, `http`, `rest`, `shop`, `bookshop`, `html`, `api`, `app`.

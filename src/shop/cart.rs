@@ -13,7 +13,8 @@ use crate::db::{self, DbConn, Sql};
 use crate::decimal;
 use crate::error::{ApiError, ApiResult};
 use crate::hal::{Item, Links};
-use crate::http::{auth, Body, Ctx};
+use crate::http::{Body, Ctx};
+use crate::model::PartKind;
 use crate::rest::list::{self, List};
 use crate::rest::{crud, forms, render};
 
@@ -55,17 +56,24 @@ pub(crate) fn shipping_cost(item_count: i64, total: i64) -> i64 {
 }
 
 /// The cart summary: counts and totals computed by the database from integers.
-fn render_summary(conn: &mut DbConn, links: &Links, owner: Owner) -> ApiResult<Item> {
-    let mut sql = Sql::new(
+fn render_summary(conn: &mut DbConn, shop: Shop, links: &Links, owner: Owner) -> ApiResult<Item> {
+    // The shipping information is complete when every field of the shipping part is set.
+    let complete: Vec<String> = shop
+        .part(PartKind::Shipping)?
+        .entity
+        .fields
+        .iter()
+        .map(|f| format!("c.{} IS NOT NULL", f.column))
+        .collect();
+    let mut sql = Sql::new(&format!(
         "SELECT c.user_id, c.updated_at, \
          CAST(COALESCE((SELECT SUM(ci.quantity) FROM cart_items ci WHERE ci.cart_id = c.id), 0) AS BIGINT) AS item_count, \
          CAST(COALESCE((SELECT SUM(ci.quantity * b.price_cents) FROM cart_items ci \
            JOIN books b ON b.id = ci.book_id WHERE ci.cart_id = c.id), 0) AS BIGINT) AS total, \
-         CAST(CASE WHEN c.ship_name IS NOT NULL AND c.ship_street IS NOT NULL AND c.ship_city IS NOT NULL \
-           AND c.ship_postal_code IS NOT NULL AND c.ship_country IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) \
-           AS shipping_complete \
+         CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT) AS shipping_complete \
          FROM carts c WHERE c.id = ",
-    );
+        complete.join(" AND ")
+    ));
     sql.bind(owner.cart_id);
     let row = sql
         .load::<SummaryRow>(conn)?
@@ -122,36 +130,33 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
         }
     };
     let path_user = if by_user { Some(ctx.id("id")?) } else { None };
-    let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
     let forms = ctx.embedded_forms;
-    let item = ctx
-        .db(move |conn| {
-            let owner = owner::owner(conn, authorization.as_deref(), path_user, false)?;
-            let mut item = render_summary(conn, &links, owner)?;
-            if embed_items {
-                let cart_items = shop.cart.items;
-                let mut sql = cart_items.select(conn);
-                sql.push(" AND cart_items.cart_id = ")
-                    .bind(owner.cart_id)
-                    .push(" ORDER BY cart_items.id");
-                let items: Vec<Value> = render::rows(conn, shop.site, &links, cart_items, &sql)?
-                    .into_iter()
-                    .map(|r| {
-                        list::with_templates(
-                            shop.site,
-                            &links,
-                            cart_items,
-                            Value::Object(r.body),
-                            forms,
-                        )
-                    })
-                    .collect();
-                item.body["_embedded"] = json!({ "items": items });
-            }
-            Ok(item)
-        })
-        .await?;
+    let item = owner::read_cart(&ctx, path_user, move |conn, owner| {
+        let mut item = render_summary(conn, shop, &links, owner)?;
+        if embed_items {
+            let cart_items = shop.cart.items;
+            let mut sql = cart_items.select(conn);
+            sql.push(" AND cart_items.cart_id = ")
+                .bind(owner.cart_id)
+                .push(" ORDER BY cart_items.id");
+            let items: Vec<Value> = render::rows(conn, shop.site, &links, cart_items, &sql)?
+                .into_iter()
+                .map(|r| {
+                    list::with_templates(
+                        shop.site,
+                        &links,
+                        cart_items,
+                        Value::Object(r.body),
+                        forms,
+                    )
+                })
+                .collect();
+            item.body["_embedded"] = json!({ "items": items });
+        }
+        Ok(item)
+    })
+    .await?;
     let mut item = item;
     if ctx.forms {
         item.body["_templates"] = forms::custom(
@@ -178,10 +183,7 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
 }
 
 pub(crate) async fn list_items(ctx: Ctx, shop: Shop) -> ApiResult<HttpResponse> {
-    let authorization = auth::bearer(&ctx.req);
-    let owner = ctx
-        .db(move |conn| owner::owner(conn, authorization.as_deref(), None, false))
-        .await?;
+    let owner = owner::read_cart(&ctx, None, |_, owner| Ok(owner)).await?;
     let mut narrowing = Sql::new(" AND cart_items.cart_id = ");
     narrowing.bind(owner.cart_id);
     let items = shop.cart.items;
@@ -217,12 +219,8 @@ pub(crate) async fn add_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Http
         .cart
         .items
         .parse_body(&ctx.links, &map, None, true, &[])?;
-    let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
-    let (created, item) = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                let owner = owner::owner(conn, authorization.as_deref(), None, true)?;
+    let (created, item) = owner::write_cart(&ctx, move |conn, owner| {
                 shop.cart.items.check_references(conn, &values, None)?;
                 let book = values
                     .iter()
@@ -261,7 +259,6 @@ pub(crate) async fn add_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Http
                 owner::touch(conn, owner.cart_id)?;
                 Ok((created, render::item(conn, shop.site, &links, shop.cart.items, id)?))
             })
-        })
         .await?;
     let item = crud::decorate(&ctx, shop.site, shop.cart.items, item, Map::new());
     Ok(if created {
@@ -290,15 +287,12 @@ fn check_item(conn: &mut DbConn, owner: Owner, item_id: i64) -> ApiResult<()> {
 pub(crate) async fn read_item(ctx: Ctx, shop: Shop) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
     let item_id = ctx.id("item")?;
-    let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
-    let item = ctx
-        .db(move |conn| {
-            let owner = owner::owner(conn, authorization.as_deref(), None, false)?;
-            check_item(conn, owner, item_id)?;
-            render::item(conn, shop.site, &links, shop.cart.items, item_id)
-        })
-        .await?;
+    let item = owner::read_cart(&ctx, None, move |conn, owner| {
+        check_item(conn, owner, item_id)?;
+        render::item(conn, shop.site, &links, shop.cart.items, item_id)
+    })
+    .await?;
     let item = crud::decorate(&ctx, shop.site, shop.cart.items, item, Map::new());
     Ok(ctx.respond_item(StatusCode::OK, &item))
 }
@@ -307,29 +301,24 @@ pub(crate) async fn patch_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Ht
     ctx.query(&[])?;
     let item_id = ctx.id("item")?;
     let map = body.json_object(&Method::PATCH)?;
-    let authorization = auth::bearer(&ctx.req);
     let if_match = ctx.if_match();
     let links = ctx.links.clone();
-    let item = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                let owner = owner::owner(conn, authorization.as_deref(), None, true)?;
-                check_item(conn, owner, item_id)?;
-                let current = render::item(conn, shop.site, &links, shop.cart.items, item_id)?;
-                current.check_if_match(if_match.as_deref())?;
-                let Value::Object(current_map) = &current.body else {
-                    return Err(ApiError::Internal("item is not an object".into()));
-                };
-                let values =
-                    shop.cart
-                        .items
-                        .parse_body(&links, &map, Some(current_map), false, &[])?;
-                shop.cart.items.update(conn, item_id, &values)?;
-                owner::touch(conn, owner.cart_id)?;
-                render::item(conn, shop.site, &links, shop.cart.items, item_id)
-            })
-        })
-        .await?;
+    let item = owner::write_cart(&ctx, move |conn, owner| {
+        check_item(conn, owner, item_id)?;
+        let current = render::item(conn, shop.site, &links, shop.cart.items, item_id)?;
+        current.check_if_match(if_match.as_deref())?;
+        let Value::Object(current_map) = &current.body else {
+            return Err(ApiError::Internal("item is not an object".into()));
+        };
+        let values = shop
+            .cart
+            .items
+            .parse_body(&links, &map, Some(current_map), false, &[])?;
+        shop.cart.items.update(conn, item_id, &values)?;
+        owner::touch(conn, owner.cart_id)?;
+        render::item(conn, shop.site, &links, shop.cart.items, item_id)
+    })
+    .await?;
     let item = crud::decorate(&ctx, shop.site, shop.cart.items, item, Map::new());
     Ok(ctx.respond_item(StatusCode::OK, &item))
 }
@@ -337,14 +326,10 @@ pub(crate) async fn patch_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Ht
 pub(crate) async fn delete_item(ctx: Ctx, shop: Shop) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
     let item_id = ctx.id("item")?;
-    let authorization = auth::bearer(&ctx.req);
-    ctx.db(move |conn| {
-        db::write(conn, |conn| {
-            let owner = owner::owner(conn, authorization.as_deref(), None, true)?;
-            check_item(conn, owner, item_id)?;
-            shop.cart.items.delete(conn, item_id)?;
-            owner::touch(conn, owner.cart_id)
-        })
+    owner::write_cart(&ctx, move |conn, owner| {
+        check_item(conn, owner, item_id)?;
+        shop.cart.items.delete(conn, item_id)?;
+        owner::touch(conn, owner.cart_id)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

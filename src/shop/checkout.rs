@@ -12,7 +12,7 @@ use super::{card, cart};
 use crate::clock::Utc;
 use crate::db::{self, DbConn, Sql};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::{auth, Body, Ctx};
+use crate::http::{Body, Ctx};
 use crate::model::PartKind;
 
 /// Turns the (locked) cart into an order and returns its id; 409 naming what is missing
@@ -138,31 +138,26 @@ pub(crate) async fn checkout(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Http
             "must be empty: checkout takes the cart as it is",
         ));
     }
-    let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
-    let item = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                let owner = owner::owner(conn, authorization.as_deref(), None, true)?;
-                let order_id = place(conn, shop, owner)?;
-                // Every part goes back to unset: a new, empty cart.
-                let parts = shop.cart.parts.iter().flat_map(|p| p.entity.fields);
-                let columns: Vec<String> = parts.map(|f| format!("{} = NULL", f.column)).collect();
-                let table = shop.part(PartKind::Shipping)?.entity.table;
-                let mut reset = Sql::new(&format!(
-                    "UPDATE {table} SET {} WHERE id = ",
-                    columns.join(", ")
-                ));
-                reset.bind(owner.cart_id);
-                reset.execute(conn)?;
-                let mut clear = Sql::new("DELETE FROM cart_items WHERE cart_id = ");
-                clear.bind(owner.cart_id);
-                clear.execute(conn)?;
-                owner::touch(conn, owner.cart_id)?;
-                orders::find(conn, &links, owner.user_id, order_id)
-            })
-        })
-        .await?;
+    let item = owner::write_cart(&ctx, move |conn, owner| {
+        let order_id = place(conn, shop, owner)?;
+        // Every part goes back to unset: a new, empty cart.
+        let parts = shop.cart.parts.iter().flat_map(|p| p.entity.fields);
+        let columns: Vec<String> = parts.map(|f| format!("{} = NULL", f.column)).collect();
+        let table = shop.part(PartKind::Shipping)?.entity.table;
+        let mut reset = Sql::new(&format!(
+            "UPDATE {table} SET {} WHERE id = ",
+            columns.join(", ")
+        ));
+        reset.bind(owner.cart_id);
+        reset.execute(conn)?;
+        let mut clear = Sql::new("DELETE FROM cart_items WHERE cart_id = ");
+        clear.bind(owner.cart_id);
+        clear.execute(conn)?;
+        owner::touch(conn, owner.cart_id)?;
+        orders::find(conn, &links, owner.user_id, order_id)
+    })
+    .await?;
     Ok(ctx.created(&item))
 }
 

@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use crate::clock::Utc;
 use crate::db::{self, DbConn, Sql};
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth;
+use crate::http::{auth, Ctx};
 
 /// Whose cart a request may see: the authenticated user, and for `/users/{id}/cart`
 /// only when that is the user in the path.
@@ -88,4 +88,35 @@ pub(crate) async fn private(
         HeaderValue::from_static("Accept, Authorization"),
     );
     Ok(response)
+}
+
+/// Runs `work` on the blocking pool with the authenticated user's cart (401 without a
+/// valid token; for `/users/{id}/cart`, `path_user` must be that user, 403 otherwise).
+pub(crate) async fn read_cart<T: Send + 'static>(
+    ctx: &Ctx,
+    path_user: Option<i64>,
+    work: impl FnOnce(&mut DbConn, Owner) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let authorization = auth::bearer(&ctx.req);
+    ctx.db(move |conn| {
+        let owner = owner(conn, authorization.as_deref(), path_user, false)?;
+        work(conn, owner)
+    })
+    .await
+}
+
+/// Runs `work` in one write transaction with the authenticated user's cart locked, so
+/// that writes to one cart (a checkout among them) take their turn.
+pub(crate) async fn write_cart<T: Send + 'static>(
+    ctx: &Ctx,
+    work: impl FnOnce(&mut DbConn, Owner) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let authorization = auth::bearer(&ctx.req);
+    ctx.db(move |conn| {
+        db::write(conn, |conn| {
+            let owner = owner(conn, authorization.as_deref(), None, true)?;
+            work(conn, owner)
+        })
+    })
+    .await
 }

@@ -12,7 +12,7 @@ use super::{card, owner};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::hal::{Item, Links};
-use crate::http::{auth, Body, Ctx};
+use crate::http::{Body, Ctx};
 use crate::model::{Entity, Part, PartKind};
 use crate::rest::{self, forms};
 use crate::store::Assignment;
@@ -48,14 +48,11 @@ fn render(
 
 pub(crate) async fn read(ctx: Ctx, shop: Shop, part: &'static Part) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
-    let authorization = auth::bearer(&ctx.req);
     let links = ctx.links.clone();
-    let item = ctx
-        .db(move |conn| {
-            let owner = owner::owner(conn, authorization.as_deref(), None, false)?;
-            render(conn, shop, &links, part, owner.cart_id)
-        })
-        .await?;
+    let item = owner::read_cart(&ctx, None, move |conn, owner| {
+        render(conn, shop, &links, part, owner.cart_id)
+    })
+    .await?;
     Ok(ctx.respond_item(StatusCode::OK, &forms(&ctx, part, item)))
 }
 
@@ -136,52 +133,47 @@ pub(crate) async fn write(
     for read_only in ["sameAsShipping", "brand", "last4"] {
         map.remove(read_only);
     }
-    let authorization = auth::bearer(&ctx.req);
     let if_match = ctx.if_match();
     let links = ctx.links.clone();
-    let item = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                let owner = owner::owner(conn, authorization.as_deref(), None, true)?;
-                let current = render(conn, shop, &links, part, owner.cart_id)?;
-                current.check_if_match(if_match.as_deref())?;
-                let Value::Object(current_map) = &current.body else {
-                    return Err(ApiError::Internal("part is not an object".into()));
-                };
-                let values = if follow_shipping {
-                    let shipping = render(
-                        conn,
-                        shop,
-                        &links,
-                        shop.part(PartKind::Shipping)?,
-                        owner.cart_id,
-                    )?;
-                    unset_billing(part.entity, &map, &shipping.body)?
-                } else {
-                    let mut values =
-                        part.entity
-                            .parse_body(&links, &map, Some(current_map), replace, &[])?;
-                    if part.kind == PartKind::Billing && current_map["sameAsShipping"] == true {
-                        // The address shown was the shipping address: a patch changes that
-                        // address, so the rest of it becomes billing's own too.
-                        keep_shown(part.entity, &mut values, current_map);
-                    }
-                    if part.kind == PartKind::Card {
-                        card::check_expiry(&values)?;
-                        match card {
-                            Some(card) => values.extend(card),
-                            None if replace => keep_card(named_last4.as_ref(), current_map)?,
-                            None => {}
-                        }
-                    }
-                    values
-                };
-                part.entity.update(conn, owner.cart_id, &values)?;
-                owner::touch(conn, owner.cart_id)?;
-                render(conn, shop, &links, part, owner.cart_id)
-            })
-        })
-        .await?;
+    let item = owner::write_cart(&ctx, move |conn, owner| {
+        let current = render(conn, shop, &links, part, owner.cart_id)?;
+        current.check_if_match(if_match.as_deref())?;
+        let Value::Object(current_map) = &current.body else {
+            return Err(ApiError::Internal("part is not an object".into()));
+        };
+        let values = if follow_shipping {
+            let shipping = render(
+                conn,
+                shop,
+                &links,
+                shop.part(PartKind::Shipping)?,
+                owner.cart_id,
+            )?;
+            unset_billing(part.entity, &map, &shipping.body)?
+        } else {
+            let mut values =
+                part.entity
+                    .parse_body(&links, &map, Some(current_map), replace, &[])?;
+            if part.kind == PartKind::Billing && current_map["sameAsShipping"] == true {
+                // The address shown was the shipping address: a patch changes that
+                // address, so the rest of it becomes billing's own too.
+                keep_shown(part.entity, &mut values, current_map);
+            }
+            if part.kind == PartKind::Card {
+                card::check_expiry(&values)?;
+                match card {
+                    Some(card) => values.extend(card),
+                    None if replace => keep_card(named_last4.as_ref(), current_map)?,
+                    None => {}
+                }
+            }
+            values
+        };
+        part.entity.update(conn, owner.cart_id, &values)?;
+        owner::touch(conn, owner.cart_id)?;
+        render(conn, shop, &links, part, owner.cart_id)
+    })
+    .await?;
     Ok(ctx.respond_item(StatusCode::OK, &forms(&ctx, part, item)))
 }
 
