@@ -13,14 +13,14 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpResponse, HttpServer, ResponseError};
 use url::Url;
 
-use crate::bookshop::{self, demo};
+use crate::bookshop::demo;
 use crate::config::{Config, DemoData};
 use crate::db;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::model::Model;
 use crate::query::token::PageTokens;
 pub use crate::state::AppState;
-use crate::{api, html};
+use crate::{api, html, schema};
 
 /// One log line a request: the request line, status and time. Deliberately no headers
 /// (`Authorization` carries bearer tokens) and no bodies (card numbers, emails); the
@@ -40,9 +40,34 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 /// Opens the database (migrating it, loading demo data as configured) and builds the
-/// shared state around the bookshop.
+/// shared state around the model of `--schema`, or the bookshop.
 pub fn prepare(config: &Config) -> Result<AppState, StartError> {
-    prepare_model(config, &bookshop::MODEL)
+    prepare_model(config, model(config.schema.as_deref())?)
+}
+
+/// The model a schema file declares (the bookshop without one); a file with problems
+/// is a start-up error naming each with its line and column.
+pub fn model(path: Option<&std::path::Path>) -> Result<&'static Model, StartError> {
+    let (name, text) = match path {
+        None => (
+            "schemas/bookshop.toml".to_owned(),
+            schema::BOOKSHOP.to_owned(),
+        ),
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|e| {
+                StartError(format!("cannot read the schema {}: {e}", path.display()))
+            })?,
+        ),
+    };
+    schema::load(&text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("{name}: {e}")).collect();
+        StartError(format!(
+            "the schema has {} problem(s):\n{}",
+            errors.len(),
+            lines.join("\n")
+        ))
+    })
 }
 
 /// Like [`prepare`], serving `model`.

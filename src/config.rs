@@ -64,6 +64,11 @@ pub struct Config {
     #[arg(long, env = "HALYARD_CLIENT_TIMEOUT_MS", default_value_t = 5000)]
     pub client_timeout_ms: u64,
 
+    /// The model to serve: a TOML schema file (docs/schema.md). Without it, the bookshop
+    /// of `schemas/bookshop.toml`, compiled in.
+    #[arg(long, env = "HALYARD_SCHEMA")]
+    pub schema: Option<std::path::PathBuf>,
+
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "HALYARD_WORKERS")]
     pub workers: Option<usize>,
@@ -84,6 +89,20 @@ pub enum Command {
     /// benchmarks), through batched multi-row inserts, and exit. See `src/sample.rs` for
     /// the layout; a small default makes a smoke test.
     LoadSample(SampleArgs),
+    /// Work with schema files without serving.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+}
+
+/// `halyard schema ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SchemaCommand {
+    /// Check a schema file and print every problem with its line and column; exits 1
+    /// when there is any.
+    Check {
+        /// The file.
+        path: std::path::PathBuf,
+    },
 }
 
 /// The size of the catalogue `load-sample` generates.
@@ -121,6 +140,7 @@ impl Config {
             statement_timeout_ms: 10_000,
             client_timeout_ms: 5000,
             workers: Some(2),
+            schema: None,
             command: None,
         }
     }

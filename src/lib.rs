@@ -3,7 +3,7 @@
 //! The modules are layers, each importing only the ones before it in this list
 //! (`tests/architecture.rs` holds the code to it; docs/architecture.md tells why):
 //! the foundation (`error`, `config`, `db`, `decimal`, `clock`), `model`, `hal`,
-//! `query`, `store`, `state`, `http`, `rest`, `shop`, `bookshop`, `html`, `api`, `app`.
+//! `query`, `store`, `state`, `http`, `rest`, `shop`, `schema` and `bookshop`, `html`, `api`, `app`.
 
 pub mod app;
 pub mod clock;
@@ -27,6 +27,7 @@ pub(crate) mod rest;
 pub(crate) mod shop;
 
 pub mod bookshop;
+pub mod schema;
 
 pub(crate) mod html;
 

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use clap::Parser;
 use halyard::app;
 use halyard::bookshop::sample;
-use halyard::config::{Command, Config, SampleArgs};
+use halyard::config::{Command, Config, SampleArgs, SchemaCommand};
 use halyard::db;
 
 #[actix_web::main]
@@ -25,6 +25,22 @@ async fn main() -> std::process::ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Command::LoadSample(args)) = config.command {
         return load_sample(&config, args);
+    }
+    if let Some(Command::Schema(SchemaCommand::Check { path })) = &config.command {
+        let model = app::model(Some(path))?;
+        println!(
+            "{}: {} collections, {} pairs, {} one-to-many relationships{}",
+            path.display(),
+            model.collection_count(),
+            model.pair_count(),
+            model.children_count(),
+            if model.has_singleton() {
+                ", a singleton"
+            } else {
+                ""
+            }
+        );
+        return Ok(());
     }
     let state = app::prepare(&config)?;
     if matches!(config.command, Some(Command::Migrate)) {

@@ -43,7 +43,7 @@ const LAYERS: &[Layer] = &[
     ("http", &["http"]),
     ("rest", &["rest"]),
     ("shop", &["shop"]),
-    ("bookshop", &["bookshop"]),
+    ("schema", &["schema", "bookshop"]),
     ("html", &["html"]),
     ("api", &["api"]),
     ("app", &["app"]),

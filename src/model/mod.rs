@@ -62,6 +62,26 @@ pub(crate) enum PartKind {
 }
 
 impl Model {
+    /// How many top-level collections it has.
+    pub fn collection_count(&self) -> usize {
+        self.collections.len()
+    }
+
+    /// How many many-to-many pairs it has.
+    pub fn pair_count(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// How many one-to-many relationships it has.
+    pub fn children_count(&self) -> usize {
+        self.children.len()
+    }
+
+    /// True when it has a singleton.
+    pub fn has_singleton(&self) -> bool {
+        self.singleton.is_some()
+    }
+
     /// Every view of a pair whose `from` side is `entity`.
     pub(crate) fn views_from<'a>(&'a self, entity: &'a Entity) -> impl Iterator<Item = View> + 'a {
         self.pairs

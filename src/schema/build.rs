@@ -1,0 +1,1085 @@
+//! From a schema file to descriptors: every name checked (identifiers are
+//! `[a-z][a-z0-9_]*`, so nothing unchecked is ever spliced into SQL), every reference
+//! resolved, computed fields turned into SQL expressions, and the descriptors leaked
+//! into `'static` data: a model is loaded once and lives as long as the process.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::file::{ChildrenDecl, FieldDecl, File, PairDecl, Resource, SideDecl};
+use crate::model::children::AfterWrite;
+use crate::model::entity::AfterCreate;
+use crate::model::{
+    Access, Auth, Children, Entity, Field, Kind, Model, Pair, Parent, Part, PartKind, Side,
+    Singleton, Styles,
+};
+use crate::shop::{accounts, invoices};
+
+/// One thing wrong with a schema, at a place in the file when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    /// Where, as a byte range of the file.
+    pub(crate) span: Option<Range<usize>>,
+    /// What it is about: `resource "books"`, `pair "books_authors"`.
+    pub(crate) item: String,
+    /// What is wrong.
+    pub(crate) message: String,
+}
+
+/// Names the file may not use for a property: the HAL keys and the id.
+const RESERVED_PROPERTIES: &[&str] = &["id", "_links", "_embedded", "_templates"];
+/// Paths the server keeps for itself.
+const RESERVED_PATHS: &[&str] = &["rels", "openapi.json", "health", "orders", "_browser"];
+
+fn problem<T>(at: &Spanned<T>, item: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        span: Some(at.span()),
+        item: item.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn leak(text: &str) -> &'static str {
+    Box::leak(text.to_owned().into_boxed_str())
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && text.len() <= 63
+}
+
+fn is_property(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_alphanumeric())
+        && text.len() <= 63
+}
+
+fn is_path(text: &str) -> bool {
+    let segment = |s: &str| {
+        let mut bytes = s.bytes();
+        bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+            && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let segments: Vec<&str> = text.split('/').collect();
+    segments.len() <= 2 && segments.iter().all(|s| segment(s)) && text.len() <= 63
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A field's type before the descriptors exist: references name a resource by index.
+#[derive(Debug, Clone)]
+enum Ty {
+    Text(usize),
+    Email(String),
+    Int(i64, i64),
+    Date,
+    Choice(Vec<String>),
+    Money,
+    Share(String, Option<(String, usize)>),
+    Ref(usize, String),
+}
+
+/// The checked file, with indices for what its names refer to.
+struct Checked<'f> {
+    file: &'f File,
+    problems: Vec<Problem>,
+    by_path: BTreeMap<String, usize>,
+}
+
+impl<'f> Checked<'f> {
+    fn resource(&mut self, path: &Spanned<String>, item: &str) -> Option<usize> {
+        let found = self.by_path.get(path.get_ref()).copied();
+        if found.is_none() {
+            self.problems.push(problem(
+                path,
+                item,
+                format!("there is no resource with path {:?}", path.get_ref()),
+            ));
+        }
+        found
+    }
+
+    fn table(&self, r: usize) -> String {
+        let resource = &self.file.resources[r];
+        resource
+            .table
+            .as_ref()
+            .map(|t| t.get_ref().clone())
+            .unwrap_or_else(|| resource.path.get_ref().replace(['-', '/'], "_"))
+    }
+
+    fn field_index(&self, r: usize, name: &str) -> Option<usize> {
+        self.file.resources[r]
+            .fields
+            .iter()
+            .position(|f| f.name.get_ref() == name)
+    }
+
+    fn column(&self, r: usize, f: usize) -> String {
+        let field = &self.file.resources[r].fields[f];
+        field
+            .column
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_else(|| snake_case(field.name.get_ref()))
+    }
+
+    /// The reference field of resource `r` named by its link relation (its `rel`, or by
+    /// default its target's singular name) or by its name.
+    fn ref_field(&self, r: usize, name: &str) -> Option<usize> {
+        self.file.resources[r]
+            .fields
+            .iter()
+            .enumerate()
+            .position(|(f, field)| {
+                let is_ref = field.ty.as_ref().is_some_and(|t| t.get_ref() == "ref");
+                let rel = match &field.rel {
+                    Some(rel) => Some(rel.get_ref().clone()),
+                    None => self
+                        .ref_target(r, f)
+                        .map(|t| self.file.resources[t].name.get_ref().clone()),
+                };
+                is_ref && (field.name.get_ref() == name || rel.as_deref() == Some(name))
+            })
+    }
+
+    fn ref_target(&self, r: usize, f: usize) -> Option<usize> {
+        let field = &self.file.resources[r].fields[f];
+        field
+            .to
+            .as_ref()
+            .and_then(|to| self.by_path.get(to.get_ref()).copied())
+    }
+
+    /// A field's type; `depth` bounds computed fields that refer to each other.
+    fn ty(&mut self, r: usize, f: usize, depth: usize) -> Option<Ty> {
+        let file = self.file;
+        let field = &file.resources[r].fields[f];
+        let item = format!(
+            "field {:?} of resource {:?}",
+            field.name.get_ref(),
+            file.resources[r].path.get_ref()
+        );
+        if depth > 8 {
+            self.problems.push(problem(
+                &field.name,
+                &item,
+                "computed fields refer to each other in a circle",
+            ));
+            return None;
+        }
+        if let Some(computed) = &field.computed {
+            if let Some(ty) = &field.ty {
+                self.problems.push(problem(
+                    ty,
+                    &item,
+                    "a computed field takes its type from what it computes: leave out `type`",
+                ));
+            }
+            return self.computed_ty(r, f, computed, &item, depth);
+        }
+        let Some(ty) = &field.ty else {
+            self.problems
+                .push(problem(&field.name, &item, "needs a `type`"));
+            return None;
+        };
+        let need =
+            |this: &mut Self, value: Option<&Spanned<String>>, key: &str| -> Option<String> {
+                match value {
+                    Some(v) if is_identifier(v.get_ref()) => Some(v.get_ref().clone()),
+                    Some(v) => {
+                        this.problems.push(problem(
+                            v,
+                            &item,
+                            format!("`{key}` must be an identifier like [a-z][a-z0-9_]*"),
+                        ));
+                        None
+                    }
+                    None => {
+                        this.problems.push(problem(
+                            ty,
+                            &item,
+                            format!("a {} field needs `{key}`", ty.get_ref()),
+                        ));
+                        None
+                    }
+                }
+            };
+        Some(match ty.get_ref().as_str() {
+            "text" => Ty::Text(match &field.max {
+                Some(max) if (1..=1_000_000).contains(max.get_ref()) => *max.get_ref() as usize,
+                Some(max) => {
+                    self.problems.push(problem(
+                        max,
+                        &item,
+                        "`max` must be from 1 to 1000000 characters",
+                    ));
+                    return None;
+                }
+                None => {
+                    self.problems.push(problem(
+                        ty,
+                        &item,
+                        "a text field needs `max`, its most characters",
+                    ));
+                    return None;
+                }
+            }),
+            "email" => Ty::Email(need(self, field.key.as_ref(), "key")?),
+            "int" => {
+                let min = field.min.as_ref().map_or(i64::MIN, |m| *m.get_ref());
+                let max = field.max.as_ref().map_or(i64::MAX, |m| *m.get_ref());
+                if min > max {
+                    self.problems
+                        .push(problem(ty, &item, "`min` is above `max`"));
+                    return None;
+                }
+                Ty::Int(min, max)
+            }
+            "date" => Ty::Date,
+            "money" => Ty::Money,
+            "choice" => match &field.choices {
+                Some(choices) if !choices.get_ref().is_empty() => {
+                    Ty::Choice(choices.get_ref().clone())
+                }
+                _ => {
+                    self.problems.push(problem(
+                        ty,
+                        &item,
+                        "a choice field needs `choices`, a non-empty list",
+                    ));
+                    return None;
+                }
+            },
+            "share" => {
+                let units = need(self, field.units.as_ref(), "units")?;
+                let ceiling = match &field.ceiling {
+                    None => None,
+                    Some(name) => match self.ref_field(r, name.get_ref()) {
+                        Some(g) => {
+                            let target = self.ref_target(r, g)?;
+                            Some((self.column(r, g), target))
+                        }
+                        None => {
+                            self.problems.push(problem(
+                                name,
+                                &item,
+                                format!(
+                                    "`ceiling` names no reference field of this resource: {:?}",
+                                    name.get_ref()
+                                ),
+                            ));
+                            return None;
+                        }
+                    },
+                };
+                Ty::Share(units, ceiling)
+            }
+            "ref" => {
+                let Some(to) = &field.to else {
+                    self.problems.push(problem(
+                        ty,
+                        &item,
+                        "a ref field needs `to`, the path of the referenced collection",
+                    ));
+                    return None;
+                };
+                let target = self.resource(to, &item)?;
+                let rel = field.rel.as_ref().map_or_else(
+                    || file.resources[target].name.get_ref().clone(),
+                    |rel| rel.get_ref().clone(),
+                );
+                Ty::Ref(target, rel)
+            }
+            other => {
+                self.problems.push(problem(ty, &item, format!(
+                    "unknown type {other:?}; a field is text, email, int, date, choice, money, share or ref")));
+                return None;
+            }
+        })
+    }
+
+    fn computed_ty(
+        &mut self,
+        r: usize,
+        f: usize,
+        computed: &Spanned<super::file::Computed>,
+        item: &str,
+        depth: usize,
+    ) -> Option<Ty> {
+        let c = computed.get_ref();
+        let forms = [
+            c.count.is_some(),
+            c.sum.is_some(),
+            c.through.is_some(),
+            c.product.is_some(),
+        ];
+        if forms.iter().filter(|f| **f).count() != 1 {
+            self.problems.push(problem(
+                computed,
+                item,
+                "a computed field is exactly one of count, sum, through or product",
+            ));
+            return None;
+        }
+        let _ = f;
+        if c.count.is_some() {
+            return Some(Ty::Int(0, i64::MAX));
+        }
+        if let Some(children) = &c.sum {
+            let (child, of) = self.sum_target(r, children, c.of.as_ref(), item)?;
+            return match self.ty(child, of, depth + 1)? {
+                ty @ (Ty::Money | Ty::Int(..)) => Some(ty),
+                _ => {
+                    self.problems
+                        .push(problem(computed, item, "a sum is of a money or int field"));
+                    None
+                }
+            };
+        }
+        if let Some(through) = &c.through {
+            let (target, of) = self.through_target(r, through, c.of.as_ref(), item)?;
+            return match self.ty(target, of, depth + 1)? {
+                Ty::Ref(..) | Ty::Share(..) => {
+                    self.problems.push(problem(
+                        computed,
+                        item,
+                        "a value through a reference cannot be a ref or share field",
+                    ));
+                    None
+                }
+                ty => Some(ty),
+            };
+        }
+        let factors = c.product.as_ref()?;
+        if factors.get_ref().len() != 2 {
+            self.problems
+                .push(problem(factors, item, "a product is of exactly two fields"));
+            return None;
+        }
+        let mut money = false;
+        for name in factors.get_ref() {
+            let Some(g) = self.field_index(r, name) else {
+                self.problems.push(problem(
+                    factors,
+                    item,
+                    format!("{name:?} is no field of this resource"),
+                ));
+                return None;
+            };
+            match self.ty(r, g, depth + 1)? {
+                Ty::Money => money = true,
+                Ty::Int(..) => {}
+                _ => {
+                    self.problems.push(problem(
+                        factors,
+                        item,
+                        "a product is of money or int fields",
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some(if money {
+            Ty::Money
+        } else {
+            Ty::Int(i64::MIN, i64::MAX)
+        })
+    }
+
+    fn sum_target(
+        &mut self,
+        r: usize,
+        children: &Spanned<String>,
+        of: Option<&Spanned<String>>,
+        item: &str,
+    ) -> Option<(usize, usize)> {
+        let child = self.resource(children, item)?;
+        let parent_path = self.file.resources[r].path.get_ref().clone();
+        let related =
+            self.file.children.iter().any(|c| {
+                c.parent.get_ref() == &parent_path && c.child.get_ref() == children.get_ref()
+            });
+        if !related {
+            self.problems.push(problem(
+                children,
+                item,
+                format!("{:?} are not children of this resource", children.get_ref()),
+            ));
+            return None;
+        }
+        let of = self.named_field(child, of, children, item)?;
+        Some((child, of))
+    }
+
+    fn through_target(
+        &mut self,
+        r: usize,
+        through: &Spanned<String>,
+        of: Option<&Spanned<String>>,
+        item: &str,
+    ) -> Option<(usize, usize)> {
+        let Some(g) = self.ref_field(r, through.get_ref()) else {
+            self.problems.push(problem(
+                through,
+                item,
+                format!(
+                    "{:?} names no reference field of this resource",
+                    through.get_ref()
+                ),
+            ));
+            return None;
+        };
+        let target = self.ref_target(r, g)?;
+        let of = self.named_field(target, of, through, item)?;
+        Some((target, of))
+    }
+
+    fn named_field(
+        &mut self,
+        r: usize,
+        of: Option<&Spanned<String>>,
+        at: &Spanned<String>,
+        item: &str,
+    ) -> Option<usize> {
+        let Some(of) = of else {
+            self.problems
+                .push(problem(at, item, "needs `of`, the field"));
+            return None;
+        };
+        let found = self.field_index(r, of.get_ref());
+        if found.is_none() {
+            self.problems.push(problem(
+                of,
+                item,
+                format!(
+                    "{:?} has no field {:?}",
+                    self.file.resources[r].path.get_ref(),
+                    of.get_ref()
+                ),
+            ));
+        }
+        found
+    }
+
+    /// The SQL of a field's value, its columns qualified by `table` (a table name or an
+    /// alias); `depth` keeps nested aliases apart.
+    fn sql(&mut self, r: usize, f: usize, table: &str, depth: usize) -> Option<String> {
+        let field = &self.file.resources[r].fields[f];
+        let Some(computed) = &field.computed else {
+            return Some(format!("{table}.{}", self.column(r, f)));
+        };
+        let c = computed.get_ref();
+        let alias = format!("t{depth}");
+        let item = String::new();
+        if let Some(other) = &c.count {
+            let this = self.file.resources[r].path.get_ref().clone();
+            let pair = self.file.pairs.iter().find_map(|p| {
+                let (l, rr) = (p.left.resource.get_ref(), p.right.resource.get_ref());
+                if l == &this && rr == other.get_ref() {
+                    Some((p.table.get_ref().clone(), p.left.column.get_ref().clone()))
+                } else if rr == &this && l == other.get_ref() {
+                    Some((p.table.get_ref().clone(), p.right.column.get_ref().clone()))
+                } else {
+                    None
+                }
+            });
+            let Some((link, column)) = pair else {
+                self.problems.push(problem(
+                    other,
+                    &item,
+                    format!("no pair relates this resource to {:?}", other.get_ref()),
+                ));
+                return None;
+            };
+            return Some(format!(
+                "(SELECT COUNT(*) FROM {link} {alias} WHERE {alias}.{column} = {table}.id)"
+            ));
+        }
+        if let Some(children) = &c.sum {
+            let (child, of) = self.sum_target(r, children, c.of.as_ref(), &item)?;
+            let parent_path = self.file.resources[r].path.get_ref().clone();
+            let column = self
+                .file
+                .children
+                .iter()
+                .find(|d| {
+                    d.parent.get_ref() == &parent_path && d.child.get_ref() == children.get_ref()
+                })?
+                .column
+                .get_ref()
+                .clone();
+            let value = self.sql(child, of, &alias, depth + 1)?;
+            let child_table = self.table(child);
+            return Some(format!(
+                "(SELECT CAST(COALESCE(SUM({value}), 0) AS BIGINT) FROM {child_table} {alias} WHERE {alias}.{column} = {table}.id)"
+            ));
+        }
+        if let Some(through) = &c.through {
+            let g = self.ref_field(r, through.get_ref())?;
+            let (target, of) = self.through_target(r, through, c.of.as_ref(), &item)?;
+            let value = self.sql(target, of, &alias, depth + 1)?;
+            let target_table = self.table(target);
+            let column = self.column(r, g);
+            return Some(format!(
+                "(SELECT {value} FROM {target_table} {alias} WHERE {alias}.id = {table}.{column})"
+            ));
+        }
+        let factors = c.product.as_ref()?.get_ref().clone();
+        let mut parts = Vec::new();
+        for name in &factors {
+            let g = self.field_index(r, name)?;
+            parts.push(self.sql(r, g, table, depth + 1)?);
+        }
+        Some(format!("({})", parts.join(" * ")))
+    }
+}
+
+fn access(field: &FieldDecl, item: &str, problems: &mut Vec<Problem>) -> Access {
+    let Some(access) = &field.access else {
+        return if field.computed.is_some() {
+            Access::ReadOnly
+        } else {
+            Access::Optional
+        };
+    };
+    let parsed = match access.get_ref().as_str() {
+        "required" => Access::Required,
+        "optional" => Access::Optional,
+        "immutable" => Access::Immutable,
+        "assigned" => Access::Assigned,
+        "read-only" => Access::ReadOnly,
+        other => {
+            problems.push(problem(access, item, format!(
+                "unknown access {other:?}; a field is required, optional, immutable, assigned or read-only")));
+            Access::Optional
+        }
+    };
+    if field.computed.is_some() && parsed != Access::ReadOnly {
+        problems.push(problem(access, item, "a computed field is read-only"));
+    }
+    parsed
+}
+
+/// Checks a parsed file and builds its model, or says everything that is wrong.
+pub(crate) fn build(file: &File) -> Result<&'static Model, Vec<Problem>> {
+    let mut checked = Checked {
+        file,
+        problems: Vec::new(),
+        by_path: BTreeMap::new(),
+    };
+    check_names(&mut checked);
+    if !checked.problems.is_empty() {
+        return Err(checked.problems);
+    }
+    let n = file.resources.len();
+    // Types and SQL of every field.
+    let mut types: Vec<Vec<Option<Ty>>> = Vec::with_capacity(n);
+    let mut sql: Vec<Vec<Option<String>>> = Vec::with_capacity(n);
+    for r in 0..n {
+        let table = checked.table(r);
+        let mut t = Vec::new();
+        let mut s = Vec::new();
+        for f in 0..file.resources[r].fields.len() {
+            t.push(checked.ty(r, f, 0));
+            s.push(checked.sql(r, f, &table, 1));
+        }
+        types.push(t);
+        sql.push(s);
+    }
+    // Whose parent each dependent child is, and what is not a top-level collection.
+    let mut parent_of: Vec<Option<(usize, String)>> = vec![None; n];
+    let mut not_collection = vec![false; n];
+    for children in &file.children {
+        let item = format!("children {:?}", children.child.get_ref());
+        let (Some(p), Some(c)) = (
+            checked.resource(&children.parent, &item),
+            checked.resource(&children.child, &item),
+        ) else {
+            continue;
+        };
+        check_children(&mut checked, children, p, c, &item);
+        if children.style.get_ref() == "dependent" {
+            parent_of[c] = Some((p, children.column.get_ref().clone()));
+            not_collection[c] = true;
+        }
+    }
+    if let Some(singleton) = &file.singleton {
+        let item = format!("singleton {:?}", singleton.path.get_ref());
+        if let Some(items) = checked.resource(&singleton.items, &item) {
+            not_collection[items] = true;
+        }
+        for part in &singleton.parts {
+            if let Some(p) = checked.resource(&part.resource, &item) {
+                not_collection[p] = true;
+            }
+        }
+    }
+    let mut behaviours: Vec<Option<AfterCreate>> = vec![None; n];
+    for (r, resource) in file.resources.iter().enumerate() {
+        let item = format!("resource {:?}", resource.path.get_ref());
+        if let Some(name) = &resource.on_create {
+            match name.get_ref().as_str() {
+                "open-account" => {
+                    let owns = file
+                        .singleton
+                        .as_ref()
+                        .is_some_and(|s| s.owner.get_ref() == resource.path.get_ref());
+                    if !owns {
+                        checked.problems.push(problem(name, &item, "open-account gives each new account its singleton: it needs a [singleton] whose owner is this resource"));
+                    }
+                    behaviours[r] = Some(accounts::open_account);
+                }
+                other => checked.problems.push(problem(
+                    name,
+                    &item,
+                    format!("unknown behaviour {other:?}; on_create knows open-account"),
+                )),
+            }
+        }
+    }
+    if !checked.problems.is_empty() {
+        return Err(checked.problems);
+    }
+    // The entities, each after those it refers to.
+    let mut built: Vec<Option<&'static Entity>> = vec![None; n];
+    let mut visiting = vec![false; n];
+    for r in 0..n {
+        build_entity(
+            &mut checked,
+            r,
+            &types,
+            &sql,
+            &parent_of,
+            &behaviours,
+            &mut built,
+            &mut visiting,
+        );
+    }
+    if !checked.problems.is_empty() {
+        return Err(checked.problems);
+    }
+    let entity = |r: usize| built[r].expect("every entity is built");
+    let pairs: Vec<&'static Pair> = file
+        .pairs
+        .iter()
+        .filter_map(|pair| build_pair(&mut checked, pair, &entity))
+        .collect();
+    let children: Vec<&'static Children> = file
+        .children
+        .iter()
+        .filter_map(|decl| {
+            let (p, c) = (checked.by_path[decl.parent.get_ref()], checked.by_path[decl.child.get_ref()]);
+            let after_write: Option<AfterWrite> = match decl.after_write.as_ref().map(|b| b.get_ref().as_str()) {
+                None => None,
+                Some("invoice-total-in-range") => Some(invoices::check_total),
+                Some("invoice-paid-in-range") => Some(invoices::check_paid),
+                Some(other) => {
+                    checked.problems.push(problem(decl.after_write.as_ref()?, &format!("children {:?}", decl.child.get_ref()),
+                        format!("unknown behaviour {other:?}; after_write knows invoice-total-in-range and invoice-paid-in-range")));
+                    return None;
+                }
+            };
+            let child = entity(c);
+            let property = child
+                .fields
+                .iter()
+                .find(|f| f.column == decl.column.get_ref() && matches!(f.kind, Kind::Ref { .. }))
+                .map(|f| f.name);
+            Some(&*Box::leak(Box::new(Children {
+                parent: entity(p),
+                child,
+                column: leak(decl.column.get_ref()),
+                property: if decl.style.get_ref() == "belongs-to" { property } else { None },
+                dependent: decl.style.get_ref() == "dependent",
+                after_write,
+            })))
+        })
+        .collect();
+    let singleton = file.singleton.as_ref().map(|decl| {
+        let parts: Vec<Part> = decl
+            .parts
+            .iter()
+            .filter_map(|part| {
+                let kind = match part.kind.get_ref().as_str() {
+                    "shipping" => PartKind::Shipping,
+                    "billing" => PartKind::Billing,
+                    "card" => PartKind::Card,
+                    other => {
+                        checked.problems.push(problem(
+                            &part.kind,
+                            &format!("singleton {:?}", decl.path.get_ref()),
+                            format!(
+                                "unknown part kind {other:?}; a part is shipping, billing or card"
+                            ),
+                        ));
+                        return None;
+                    }
+                };
+                Some(Part {
+                    entity: entity(checked.by_path[part.resource.get_ref()]),
+                    kind,
+                })
+            })
+            .collect();
+        let singleton: &'static Singleton = Box::leak(Box::new(Singleton {
+            path: leak(decl.path.get_ref()),
+            owner: entity(checked.by_path[decl.owner.get_ref()]),
+            items: entity(checked.by_path[decl.items.get_ref()]),
+            parts: Box::leak(parts.into_boxed_slice()),
+        }));
+        singleton
+    });
+    if !checked.problems.is_empty() {
+        return Err(checked.problems);
+    }
+    let collections: Vec<&'static Entity> =
+        (0..n).filter(|r| !not_collection[*r]).map(entity).collect();
+    Ok(Box::leak(Box::new(Model {
+        collections: Box::leak(collections.into_boxed_slice()),
+        pairs: Box::leak(pairs.into_boxed_slice()),
+        children: Box::leak(children.into_boxed_slice()),
+        singleton,
+    })))
+}
+
+/// Names first: paths, tables, properties and columns well formed and not taken twice.
+fn check_names(checked: &mut Checked) {
+    let file = checked.file;
+    for (r, resource) in file.resources.iter().enumerate() {
+        let path = resource.path.get_ref();
+        let item = format!("resource {path:?}");
+        if !is_path(path) {
+            checked.problems.push(problem(&resource.path, &item, "a path is one or two segments of [a-z][a-z0-9-]*, such as \"books\" or \"cart/items\""));
+        } else if RESERVED_PATHS.contains(&path.split('/').next().unwrap_or(path)) {
+            checked.problems.push(problem(
+                &resource.path,
+                &item,
+                format!("{path:?} is reserved for the server's own resources"),
+            ));
+        } else if checked.by_path.insert(path.clone(), r).is_some() {
+            checked.problems.push(problem(
+                &resource.path,
+                &item,
+                "two resources have this path",
+            ));
+        }
+        if resource.name.get_ref().trim().is_empty() || resource.name.get_ref().len() > 100 {
+            checked.problems.push(problem(
+                &resource.name,
+                &item,
+                "a name is 1 to 100 characters",
+            ));
+        }
+        if let Some(table) = &resource.table {
+            if !is_identifier(table.get_ref()) {
+                checked.problems.push(problem(
+                    table,
+                    &item,
+                    "a table is an identifier like [a-z][a-z0-9_]*",
+                ));
+            }
+        } else if !is_identifier(&path.replace(['-', '/'], "_")) {
+            checked.problems.push(problem(
+                &resource.path,
+                &item,
+                "the path does not make a table name: give `table`",
+            ));
+        }
+        if let Some(write) = &resource.write {
+            if !matches!(write.get_ref().as_str(), "open" | "owner") {
+                checked
+                    .problems
+                    .push(problem(write, &item, "`write` is open or owner"));
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for field in &resource.fields {
+            let name = field.name.get_ref();
+            let field_item = format!("field {name:?} of resource {path:?}");
+            if !is_property(name) {
+                checked.problems.push(problem(
+                    &field.name,
+                    &field_item,
+                    "a property is camelCase: [a-z][A-Za-z0-9]*",
+                ));
+            } else if RESERVED_PROPERTIES.contains(&name.as_str()) {
+                checked.problems.push(problem(
+                    &field.name,
+                    &field_item,
+                    format!("{name:?} is reserved"),
+                ));
+            } else if seen.contains(&name.as_str()) {
+                checked.problems.push(problem(
+                    &field.name,
+                    &field_item,
+                    "two fields have this name",
+                ));
+            }
+            seen.push(name);
+            for column in [&field.column, &field.key, &field.units]
+                .into_iter()
+                .flatten()
+            {
+                if !is_identifier(column.get_ref()) {
+                    checked.problems.push(problem(
+                        column,
+                        &field_item,
+                        "a column is an identifier like [a-z][a-z0-9_]*",
+                    ));
+                }
+            }
+            if field.column.is_none()
+                && field.computed.is_none()
+                && !is_identifier(&snake_case(name))
+            {
+                checked.problems.push(problem(
+                    &field.name,
+                    &field_item,
+                    "the name does not make a column: give `column`",
+                ));
+            }
+            let mut problems = Vec::new();
+            access(field, &field_item, &mut problems);
+            checked.problems.extend(problems);
+        }
+        if let Some(label) = &resource.label {
+            let plain = resource
+                .fields
+                .iter()
+                .any(|f| f.name.get_ref() == label.get_ref() && f.computed.is_none());
+            if !plain {
+                checked.problems.push(problem(
+                    label,
+                    &item,
+                    format!(
+                        "`label` names no stored field of this resource: {:?}",
+                        label.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+    for pair in &file.pairs {
+        let item = format!("pair {:?}", pair.table.get_ref());
+        for id in [&pair.table, &pair.left.column, &pair.right.column] {
+            if !is_identifier(id.get_ref()) {
+                checked.problems.push(problem(
+                    id,
+                    &item,
+                    "a table or column is an identifier like [a-z][a-z0-9_]*",
+                ));
+            }
+        }
+    }
+}
+
+fn check_children(checked: &mut Checked, children: &ChildrenDecl, p: usize, c: usize, item: &str) {
+    if !is_identifier(children.column.get_ref()) {
+        checked.problems.push(problem(
+            &children.column,
+            item,
+            "a column is an identifier like [a-z][a-z0-9_]*",
+        ));
+    }
+    match children.style.get_ref().as_str() {
+        "dependent" => {}
+        "belongs-to" => {
+            let refers =
+                checked.file.resources[c]
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .any(|(f, field)| {
+                        field.to.as_ref().is_some_and(|to| {
+                            to.get_ref() == checked.file.resources[p].path.get_ref()
+                        }) && checked.column(c, f) == *children.column.get_ref()
+                    });
+            if !refers {
+                checked.problems.push(problem(
+                    &children.column,
+                    item,
+                    "a belongs-to child needs a ref field to its parent on this column",
+                ));
+            }
+        }
+        other => checked.problems.push(problem(
+            &children.style,
+            item,
+            format!("unknown style {other:?}; children are dependent or belongs-to"),
+        )),
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the tables the build step fills, passed down once"
+)]
+fn build_entity(
+    checked: &mut Checked,
+    r: usize,
+    types: &[Vec<Option<Ty>>],
+    sql: &[Vec<Option<String>>],
+    parent_of: &[Option<(usize, String)>],
+    behaviours: &[Option<AfterCreate>],
+    built: &mut Vec<Option<&'static Entity>>,
+    visiting: &mut Vec<bool>,
+) -> Option<&'static Entity> {
+    if let Some(entity) = built[r] {
+        return Some(entity);
+    }
+    let resource: &Resource = &checked.file.resources[r];
+    let item = format!("resource {:?}", resource.path.get_ref());
+    if visiting[r] {
+        checked.problems.push(problem(
+            &resource.path,
+            &item,
+            "resources refer to each other in a circle (through ref fields or parents)",
+        ));
+        return None;
+    }
+    visiting[r] = true;
+    let mut fields = Vec::new();
+    for (f, field) in resource.fields.iter().enumerate() {
+        let ty = types[r][f].clone()?;
+        let kind = match ty {
+            Ty::Text(max) => Kind::Text { max },
+            Ty::Email(key) => Kind::Email { key: leak(&key) },
+            Ty::Int(min, max) => Kind::Int { min, max },
+            Ty::Date => Kind::Date,
+            Ty::Choice(choices) => {
+                let leaked: Vec<&'static str> = choices.iter().map(|c| leak(c)).collect();
+                Kind::Choice(Box::leak(leaked.into_boxed_slice()))
+            }
+            Ty::Money => Kind::Money,
+            Ty::Share(units, ceiling) => Kind::Share {
+                units: leak(&units),
+                ceiling: ceiling
+                    .map(|(column, target)| (leak(&column), leak(&checked.table(target)))),
+            },
+            Ty::Ref(target, rel) => Kind::Ref {
+                target: build_entity(
+                    checked, target, types, sql, parent_of, behaviours, built, visiting,
+                )?,
+                rel: leak(&rel),
+            },
+        };
+        let mut problems = Vec::new();
+        let access = access(field, "", &mut problems);
+        fields.push(Field {
+            name: leak(field.name.get_ref()),
+            column: if field.computed.is_some() {
+                leak(sql[r][f].as_deref()?)
+            } else {
+                leak(&checked.column(r, f))
+            },
+            kind,
+            access,
+        });
+    }
+    let parent = match &parent_of[r] {
+        None => None,
+        Some((p, column)) => Some(Parent {
+            entity: build_entity(
+                checked, *p, types, sql, parent_of, behaviours, built, visiting,
+            )?,
+            column: leak(column),
+            rel: leak(checked.file.resources[*p].name.get_ref()),
+        }),
+    };
+    let label = resource.label.as_ref().and_then(|label| {
+        let f = checked.field_index(r, label.get_ref())?;
+        Some(leak(&checked.column(r, f)))
+    });
+    let entity: &'static Entity = Box::leak(Box::new(Entity {
+        name: leak(resource.name.get_ref()),
+        path: leak(resource.path.get_ref()),
+        table: leak(&checked.table(r)),
+        label,
+        fields: Box::leak(fields.into_boxed_slice()),
+        parent,
+        auth: if resource
+            .write
+            .as_ref()
+            .is_some_and(|w| w.get_ref() == "owner")
+        {
+            Auth::SelfOnly
+        } else {
+            Auth::Open
+        },
+        after_create: behaviours[r],
+    }));
+    visiting[r] = false;
+    built[r] = Some(entity);
+    Some(entity)
+}
+
+fn build_pair(
+    checked: &mut Checked,
+    pair: &PairDecl,
+    entity: &dyn Fn(usize) -> &'static Entity,
+) -> Option<&'static Pair> {
+    let item = format!("pair {:?}", pair.table.get_ref());
+    let side = |decl: &SideDecl, checked: &mut Checked| -> Option<Side> {
+        let r = checked.resource(&decl.resource, &item)?;
+        Some(Side {
+            entity: entity(r),
+            column: leak(decl.column.get_ref()),
+            inline: decl.inline.unwrap_or(true),
+        })
+    };
+    let (left, right) = (side(&pair.left, checked), side(&pair.right, checked));
+    let mut styles = Styles::NONE;
+    for style in &pair.styles {
+        match style.get_ref().as_str() {
+            "sub-resources" => styles.sub_resources = true,
+            "link-patch" => styles.link_patch = true,
+            "query-form" => styles.query_form = true,
+            "add-remove" => styles.add_remove = true,
+            other => checked.problems.push(problem(style, &item, format!(
+                "unknown style {other:?}; a pair offers sub-resources, link-patch, query-form or add-remove (and a cross-resource with `cross`)"))),
+        }
+    }
+    if let Some(cross) = &pair.cross {
+        let r = checked.resource(cross, &item)?;
+        if checked.table(r) != *pair.table.get_ref() {
+            checked.problems.push(problem(
+                cross,
+                &item,
+                "the cross-resource's table must be the pair's link table",
+            ));
+        }
+        styles.cross = Some(entity(r));
+    }
+    let (left, right) = (left?, right?);
+    if std::ptr::eq(left.entity, right.entity) {
+        checked.problems.push(problem(
+            &pair.table,
+            &item,
+            "a pair relates two different resources",
+        ));
+        return None;
+    }
+    Some(Box::leak(Box::new(Pair {
+        table: leak(pair.table.get_ref()),
+        left,
+        right,
+        styles,
+    })))
+}

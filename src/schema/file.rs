@@ -1,0 +1,165 @@
+//! The schema file as written: TOML tables deserialized as they stand, every name kept
+//! with its place in the file so that an error can point at it. Nothing here is
+//! checked beyond its type; `build` checks the rest.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A whole schema file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct File {
+    /// The resources, in the order the root lists the collections among them.
+    #[serde(default, rename = "resource")]
+    pub(crate) resources: Vec<Resource>,
+    /// The many-to-many pairs.
+    #[serde(default, rename = "pair")]
+    pub(crate) pairs: Vec<PairDecl>,
+    /// The one-to-many relationships.
+    #[serde(default)]
+    pub(crate) children: Vec<ChildrenDecl>,
+    /// The resource that exists once per owner, if any.
+    pub(crate) singleton: Option<SingletonDecl>,
+}
+
+/// One resource.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Resource {
+    /// Singular, for messages and forms ("book").
+    pub(crate) name: Spanned<String>,
+    /// The collection's path and relation name ("books", "cart/items").
+    pub(crate) path: Spanned<String>,
+    /// The table; by default the path with `-` and `/` as `_`.
+    pub(crate) table: Option<Spanned<String>>,
+    /// The property whose value titles links to these resources.
+    pub(crate) label: Option<Spanned<String>>,
+    /// Who may change or delete one: `open` (default) or `owner` (only the resource
+    /// itself, with its account's bearer token).
+    pub(crate) write: Option<Spanned<String>>,
+    /// A named behaviour run when one is created (`open-account`).
+    pub(crate) on_create: Option<Spanned<String>>,
+    /// The properties, in rendering order.
+    #[serde(default, rename = "field")]
+    pub(crate) fields: Vec<FieldDecl>,
+}
+
+/// One property.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FieldDecl {
+    /// The JSON property (camelCase).
+    pub(crate) name: Spanned<String>,
+    /// The column; by default the name in snake_case.
+    pub(crate) column: Option<Spanned<String>>,
+    /// `text`, `email`, `int`, `date`, `choice`, `money`, `share` or `ref`; a computed
+    /// field takes its type from what it computes.
+    #[serde(rename = "type")]
+    pub(crate) ty: Option<Spanned<String>>,
+    /// `required`, `optional` (default), `immutable`, `assigned` or `read-only`.
+    pub(crate) access: Option<Spanned<String>>,
+    /// Text: the most characters.
+    pub(crate) max: Option<Spanned<i64>>,
+    /// Int: the least value.
+    pub(crate) min: Option<Spanned<i64>>,
+    /// Email: the column holding the lower-cased address (unique ignoring case).
+    pub(crate) key: Option<Spanned<String>>,
+    /// Choice: the allowed values.
+    pub(crate) choices: Option<Spanned<Vec<String>>>,
+    /// Share: the column holding the share scaled by 10^4.
+    pub(crate) units: Option<Spanned<String>>,
+    /// Share: the reference field whose target's shares add up to at most 1.
+    pub(crate) ceiling: Option<Spanned<String>>,
+    /// Ref: the path of the referenced collection.
+    pub(crate) to: Option<Spanned<String>>,
+    /// Ref: the link relation (by default the target's singular name).
+    pub(crate) rel: Option<Spanned<String>>,
+    /// A read-only value the database computes.
+    pub(crate) computed: Option<Spanned<Computed>>,
+}
+
+/// What a computed field computes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Computed {
+    /// The number of related resources: the other side's path of a pair.
+    pub(crate) count: Option<Spanned<String>>,
+    /// The sum of `of` over the children at this path.
+    pub(crate) sum: Option<Spanned<String>>,
+    /// A value of the resource a reference field (by its `rel`) points at: `of`.
+    pub(crate) through: Option<Spanned<String>>,
+    /// The product of two fields of this resource.
+    pub(crate) product: Option<Spanned<Vec<String>>>,
+    /// With `sum` and `through`: the field.
+    pub(crate) of: Option<Spanned<String>>,
+}
+
+/// One side of a pair.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SideDecl {
+    /// The resources' path.
+    pub(crate) resource: Spanned<String>,
+    /// The link-table column holding their ids.
+    pub(crate) column: Spanned<String>,
+    /// Whether these resources list the other side as item links (default true).
+    pub(crate) inline: Option<bool>,
+}
+
+/// A many-to-many pair.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PairDecl {
+    /// The link table.
+    pub(crate) table: Spanned<String>,
+    /// The managing side.
+    pub(crate) left: SideDecl,
+    /// The other side.
+    pub(crate) right: SideDecl,
+    /// `sub-resources`, `link-patch`, `query-form`, `add-remove`.
+    #[serde(default)]
+    pub(crate) styles: Vec<Spanned<String>>,
+    /// The path of the cross-resource backed by the link table.
+    pub(crate) cross: Option<Spanned<String>>,
+}
+
+/// A one-to-many relationship.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChildrenDecl {
+    /// The parent's path.
+    pub(crate) parent: Spanned<String>,
+    /// The children's path.
+    pub(crate) child: Spanned<String>,
+    /// The child table's column holding the parent's id.
+    pub(crate) column: Spanned<String>,
+    /// `dependent` (the children live only under the parent) or `belongs-to`.
+    pub(crate) style: Spanned<String>,
+    /// A named behaviour run after every write of a child.
+    pub(crate) after_write: Option<Spanned<String>>,
+}
+
+/// The singleton.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SingletonDecl {
+    /// Its path (`cart`).
+    pub(crate) path: Spanned<String>,
+    /// The owners' path.
+    pub(crate) owner: Spanned<String>,
+    /// The path of its items.
+    pub(crate) items: Spanned<String>,
+    /// Its parts.
+    #[serde(default, rename = "part")]
+    pub(crate) parts: Vec<PartDecl>,
+}
+
+/// One part of the singleton.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PartDecl {
+    /// The part's resource path.
+    pub(crate) resource: Spanned<String>,
+    /// `shipping`, `billing` or `card`.
+    pub(crate) kind: Spanned<String>,
+}
