@@ -192,6 +192,9 @@ impl<'f> Checked<'f> {
                     "a computed field takes its type from what it computes: leave out `type`",
                 ));
             }
+            if depth == 0 {
+                self.stray_keys(field, "computed", &item);
+            }
             return self.computed_ty(r, f, computed, &item, depth);
         }
         let Some(ty) = &field.ty else {
@@ -221,6 +224,7 @@ impl<'f> Checked<'f> {
                     }
                 }
             };
+        self.stray_keys(field, ty.get_ref(), &item);
         Some(match ty.get_ref().as_str() {
             "text" => Ty::Text(match &field.max {
                 Some(max) if (1..=1_000_000).contains(max.get_ref()) => *max.get_ref() as usize,
@@ -313,6 +317,45 @@ impl<'f> Checked<'f> {
                 return None;
             }
         })
+    }
+
+    /// Refuses keys that mean nothing for the field's type (a `ceiling` on a text).
+    fn stray_keys(&mut self, field: &FieldDecl, ty: &str, item: &str) {
+        let allowed: &[&str] = match ty {
+            "text" => &["max"],
+            "email" => &["key"],
+            "int" => &["min", "max"],
+            "choice" => &["choices"],
+            "share" => &["units", "ceiling"],
+            "ref" => &["to", "rel"],
+            _ => &[],
+        };
+        let given: [(&str, Option<Range<usize>>); 8] = [
+            ("max", field.max.as_ref().map(Spanned::span)),
+            ("min", field.min.as_ref().map(Spanned::span)),
+            ("key", field.key.as_ref().map(Spanned::span)),
+            ("choices", field.choices.as_ref().map(Spanned::span)),
+            ("units", field.units.as_ref().map(Spanned::span)),
+            ("ceiling", field.ceiling.as_ref().map(Spanned::span)),
+            ("to", field.to.as_ref().map(Spanned::span)),
+            ("rel", field.rel.as_ref().map(Spanned::span)),
+        ];
+        for (key, span) in given {
+            if let Some(span) = span.filter(|_| !allowed.contains(&key)) {
+                self.problems.push(Problem {
+                    span: Some(span),
+                    item: item.to_owned(),
+                    message: format!(
+                        "`{key}` means nothing for a {ty} field{}",
+                        if key == "ceiling" {
+                            " (a ceiling caps a share)"
+                        } else {
+                            ""
+                        }
+                    ),
+                });
+            }
+        }
     }
 
     fn computed_ty(
@@ -481,6 +524,10 @@ impl<'f> Checked<'f> {
     /// The SQL of a field's value, its columns qualified by `table` (a table name or an
     /// alias); `depth` keeps nested aliases apart.
     fn sql(&mut self, r: usize, f: usize, table: &str, depth: usize) -> Option<String> {
+        if depth > 10 {
+            // Computed fields in a circle: `ty` reports it.
+            return None;
+        }
         let field = &self.file.resources[r].fields[f];
         let Some(computed) = &field.computed else {
             return Some(format!("{table}.{}", self.column(r, f)));
@@ -887,6 +934,87 @@ fn check_names(checked: &mut Checked) {
                 ));
             }
         }
+        let mut seen_styles: Vec<&str> = Vec::new();
+        for style in &pair.styles {
+            if seen_styles.contains(&style.get_ref().as_str()) {
+                checked
+                    .problems
+                    .push(problem(style, &item, "this style is listed twice"));
+            }
+            seen_styles.push(style.get_ref());
+        }
+        let inline = pair.left.inline.unwrap_or(true) && pair.right.inline.unwrap_or(true);
+        if let Some(style) = pair.styles.iter().find(|s| s.get_ref() == "link-patch") {
+            if !inline {
+                checked.problems.push(problem(style, &item,
+                    "link-patch sets the link arrays items show: it cannot work with a side that does not inline them (inline = false)"));
+            }
+        }
+    }
+    // Every relationship gives a path under its parent: two giving the same path collide.
+    let mut under: BTreeMap<(String, String), Range<usize>> = BTreeMap::new();
+    let mut claim =
+        |checked: &mut Checked, from: &Spanned<String>, to: &Spanned<String>, item: String| {
+            let key = (from.get_ref().clone(), to.get_ref().clone());
+            if under.insert(key, to.span()).is_some() {
+                checked.problems.push(problem(
+                    to,
+                    &item,
+                    format!(
+                        "two relationships give the path /{}/{{id}}/{}",
+                        from.get_ref(),
+                        to.get_ref()
+                    ),
+                ));
+            }
+        };
+    for pair in &file.pairs {
+        let item = format!("pair {:?}", pair.table.get_ref());
+        claim(
+            checked,
+            &pair.left.resource,
+            &pair.right.resource,
+            item.clone(),
+        );
+        claim(checked, &pair.right.resource, &pair.left.resource, item);
+    }
+    for children in &file.children {
+        claim(
+            checked,
+            &children.parent,
+            &children.child,
+            format!("children {:?}", children.child.get_ref()),
+        );
+    }
+    if let Some(singleton) = &file.singleton {
+        let item = format!("singleton {:?}", singleton.path.get_ref());
+        if !is_path(singleton.path.get_ref()) || singleton.path.get_ref().contains('/') {
+            checked.problems.push(problem(
+                &singleton.path,
+                &item,
+                "a singleton's path is one segment of [a-z][a-z0-9-]*",
+            ));
+        } else if checked.by_path.contains_key(singleton.path.get_ref()) {
+            checked.problems.push(problem(
+                &singleton.path,
+                &item,
+                "a resource has this path already",
+            ));
+        }
+        if let Some(part) = singleton.parts.iter().find(|p| {
+            !p.resource
+                .get_ref()
+                .starts_with(&format!("{}/", singleton.path.get_ref()))
+        }) {
+            checked.problems.push(problem(
+                &part.resource,
+                &item,
+                format!(
+                    "a part lives under the singleton: its path starts with \"{}/\"",
+                    singleton.path.get_ref()
+                ),
+            ));
+        }
     }
 }
 
@@ -1065,7 +1193,25 @@ fn build_pair(
                 "the cross-resource's table must be the pair's link table",
             ));
         }
-        styles.cross = Some(entity(r));
+        let cross_entity = entity(r);
+        for side in [&pair.left, &pair.right] {
+            let refers = cross_entity.fields.iter().any(|f| {
+                f.column == side.column.get_ref()
+                    && matches!(f.kind, Kind::Ref { target, .. } if target.path == side.resource.get_ref())
+            });
+            if !refers {
+                checked.problems.push(problem(
+                    cross,
+                    &item,
+                    format!(
+                        "a cross-resource needs a ref field to {:?} on the column {:?}",
+                        side.resource.get_ref(),
+                        side.column.get_ref()
+                    ),
+                ));
+            }
+        }
+        styles.cross = Some(cross_entity);
     }
     let (left, right) = (left?, right?);
     if std::ptr::eq(left.entity, right.entity) {
