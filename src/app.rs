@@ -17,10 +17,10 @@ use crate::bookshop::demo;
 use crate::config::{Config, DemoData};
 use crate::db;
 use crate::error::{ApiError, PROBLEM_JSON};
-use crate::model::Model;
+use crate::model::{Model, Tables};
 use crate::query::token::PageTokens;
 pub use crate::state::AppState;
-use crate::{api, html, schema};
+use crate::{api, html, schema, store};
 
 /// One log line a request: the request line, status and time. Deliberately no headers
 /// (`Authorization` carries bearer tokens) and no bodies (card numbers, emails); the
@@ -43,6 +43,11 @@ impl std::error::Error for StartError {}
 /// shared state around the model of `--schema`, or the bookshop.
 pub fn prepare(config: &Config) -> Result<AppState, StartError> {
     prepare_model(config, model(config.schema.as_deref())?)
+}
+
+/// The DDL of a generated model for an empty database of either backend, for review.
+pub fn schema_sql(model: &'static Model, postgres: bool) -> Vec<String> {
+    store::ddl::statements(model, postgres)
 }
 
 /// The model a schema file declares (the bookshop without one); a file with problems
@@ -94,21 +99,30 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
         statement_timeout_ms: config.statement_timeout_ms,
         ..db::PoolSettings::new(config.pool_size)
     };
-    let opened = db::open_with(&config.database_url, settings).map_err(|e| StartError(e.0))?;
+    let opened = match model.tables {
+        Tables::BookshopMigrations => db::open_with(&config.database_url, settings),
+        Tables::Generated => db::open_prepared(&config.database_url, settings, &|conn| {
+            store::ddl::prepare(conn, model)
+        }),
+    }
+    .map_err(|e| StartError(e.0))?;
     let mut conn = opened
         .pool
         .get()
         .map_err(|e| StartError(format!("cannot connect to the database: {e}")))?;
-    let load_demo = match config.demo_data {
-        DemoData::Never => false,
-        DemoData::Auto => opened.created,
-        // "always" still never loads it twice: only into a catalogue with no books.
-        DemoData::Always => {
-            db::scalar(&mut conn, "SELECT COUNT(*) AS id FROM books")
-                .map_err(|e| StartError(format!("reading the catalogue: {e}")))?
-                == 0
-        }
-    };
+    // The demo data set is the bookshop's.
+    let bookshop = model.tables == Tables::BookshopMigrations;
+    let load_demo = bookshop
+        && match config.demo_data {
+            DemoData::Never => false,
+            DemoData::Auto => opened.created,
+            // "always" still never loads it twice: only into a catalogue with no books.
+            DemoData::Always => {
+                db::scalar(&mut conn, "SELECT COUNT(*) AS id FROM books")
+                    .map_err(|e| StartError(format!("reading the catalogue: {e}")))?
+                    == 0
+            }
+        };
     if load_demo {
         demo::load(&mut conn).map_err(|e| StartError(format!("loading demo data: {e}")))?;
     }
@@ -259,70 +273,46 @@ fn as_problem<B: MessageBody + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Access, Auth, Entity, Field, Kind, Pair, Side, Styles};
 
     /// A toy model of two tables and one pair: the machinery serves it as it serves the
-    /// bookshop, with no code of its own (it borrows the fleet's tables).
-    static BOATS: Entity = Entity {
-        name: "boat",
-        path: "boats",
-        table: "cars",
-        label: Some("license_plate"),
-        fields: &[Field {
-            name: "hull",
-            column: "license_plate",
-            kind: Kind::Text { max: 32 },
-            access: Access::Required,
-        }],
-        parent: None,
-        auth: Auth::Open,
-        after_create: None,
-    };
-    static SAILORS: Entity = Entity {
-        name: "sailor",
-        path: "sailors",
-        table: "drivers",
-        label: Some("name"),
-        fields: &[Field {
-            name: "name",
-            column: "name",
-            kind: Kind::Text { max: 100 },
-            access: Access::Required,
-        }],
-        parent: None,
-        auth: Auth::Open,
-        after_create: None,
-    };
-    static CREW: Pair = Pair {
-        table: "cars_drivers",
-        left: Side {
-            entity: &BOATS,
-            column: "car_id",
-            inline: true,
-        },
-        right: Side {
-            entity: &SAILORS,
-            column: "driver_id",
-            inline: true,
-        },
-        styles: Styles {
-            sub_resources: true,
-            query_form: true,
-            ..Styles::NONE
-        },
-    };
-    static TOY: Model = Model {
-        collections: &[&BOATS, &SAILORS],
-        pairs: &[&CREW],
-        children: &[],
-        singleton: None,
-    };
+    /// bookshop, with no code of its own, on tables generated from it.
+    const TOY: &str = r#"
+        [[resource]]
+        name = "boat"
+        path = "boats"
+        label = "hull"
+
+        [[resource.field]]
+        name = "hull"
+        type = "text"
+        max = 32
+        access = "required"
+        unique = true
+
+        [[resource]]
+        name = "sailor"
+        path = "sailors"
+        label = "name"
+
+        [[resource.field]]
+        name = "name"
+        type = "text"
+        max = 100
+        access = "required"
+
+        [[pair]]
+        table = "crew"
+        left = { resource = "boats", column = "boat_id" }
+        right = { resource = "sailors", column = "sailor_id" }
+        styles = ["sub-resources", "query-form"]
+    "#;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_machinery_serves_a_toy_model_given_as_a_value() {
         let dir = tempfile::tempdir().expect("temporary folder");
         let config = Config::for_database(&dir.path().join("toy.db").to_string_lossy());
-        let state = prepare_model(&config, &TOY).expect("the toy model starts");
+        let toy = schema::load(TOY).expect("the toy schema loads");
+        let state = prepare_model(&config, toy).expect("the toy model starts");
         let routes = state.route_table();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
         let base = format!("http://{}", listener.local_addr().expect("address"));
@@ -370,7 +360,7 @@ mod tests {
             format!("{base}/boats/1")
         );
         assert_eq!(sailor["_links"]["boats"][0]["title"], "H-1");
-        let crew = get("/sailors?car_id=1").await;
+        let crew = get("/sailors?boat_id=1").await;
         assert_eq!(crew["_embedded"]["sailors"][0]["name"], "Ann");
         let root: serde_json::Value = client
             .get(format!("{base}/"))

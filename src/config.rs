@@ -103,6 +103,14 @@ pub enum SchemaCommand {
         /// The file.
         path: std::path::PathBuf,
     },
+    /// Print the DDL that creates the tables of a schema file on an empty database.
+    Sql {
+        /// The file (the bookshop when left out; its tables come from its migrations).
+        path: Option<std::path::PathBuf>,
+        /// The DDL for PostgreSQL (SQLite by default).
+        #[arg(long)]
+        postgres: bool,
+    },
 }
 
 /// The size of the catalogue `load-sample` generates.

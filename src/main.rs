@@ -42,6 +42,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     }
+    if let Some(Command::Schema(SchemaCommand::Sql { path, postgres })) = &config.command {
+        let model = app::model(path.as_deref())?;
+        for statement in app::schema_sql(model, *postgres) {
+            println!("{statement};");
+        }
+        return Ok(());
+    }
     let state = app::prepare(&config)?;
     if matches!(config.command, Some(Command::Migrate)) {
         log::info!("migrations are up to date");

@@ -210,6 +210,16 @@ pub fn open(database_url: &str, pool_size: u32) -> Result<Opened, OpenError> {
 
 /// Opens the pool with `settings` and runs the pending migrations.
 pub fn open_with(database_url: &str, settings: PoolSettings) -> Result<Opened, OpenError> {
+    open_prepared(database_url, settings, &migrate)
+}
+
+/// Like [`open_with`], preparing the tables with `prepare` (which says whether the
+/// database was new) instead of the embedded migrations.
+pub fn open_prepared(
+    database_url: &str,
+    settings: PoolSettings,
+    prepare: &dyn Fn(&mut DbConn) -> Result<bool, OpenError>,
+) -> Result<Opened, OpenError> {
     let target = Target::parse(database_url);
     if let Target::Sqlite(path) = &target {
         if let Some(dir) = Path::new(path).parent() {
@@ -235,7 +245,7 @@ pub fn open_with(database_url: &str, settings: PoolSettings) -> Result<Opened, O
     };
     let mut first = r2d2::ManageConnection::connect(&unbounded)
         .map_err(|e| OpenError(format!("cannot connect to the database: {e}")))?;
-    let created = migrate(&mut first)?;
+    let created = prepare(&mut first)?;
     drop(first);
     let pool = r2d2::Pool::builder()
         .max_size(settings.size.max(1))
@@ -248,6 +258,31 @@ pub fn open_with(database_url: &str, settings: PoolSettings) -> Result<Opened, O
 
 /// Runs pending migrations; on PostgreSQL under an advisory lock, because two instances
 /// migrating one empty database at once collide in the catalog (STACK-NOTES).
+/// Runs `f` holding the lock every instance takes to change the tables (PostgreSQL's
+/// advisory lock; SQLite's single writer needs none beyond the write transaction).
+pub(crate) fn with_migration_lock<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, OpenError>,
+) -> Result<T, OpenError> {
+    if !is_postgres(conn) {
+        return f(conn);
+    }
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .map_err(|e| OpenError(format!("cannot lock for migrations: {e}")))?;
+    let result = f(conn);
+    let _ = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+    result
+}
+
+/// Runs a query that returns one text column named `value` and gives every value.
+pub(crate) fn load_texts(conn: &mut DbConn, sql: &Sql) -> QueryResult<Vec<String>> {
+    Ok(sql
+        .load::<TextRow>(conn)?
+        .into_iter()
+        .map(|row| row.value)
+        .collect())
+}
+
 fn migrate(conn: &mut DbConn) -> Result<bool, OpenError> {
     let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
         OpenError(format!("database migration failed: {e}"))

@@ -86,6 +86,8 @@ pub(crate) struct Field {
     pub(crate) kind: Kind,
     /// How it is written.
     pub(crate) access: Access,
+    /// No two resources have the same value (the database's unique constraint decides).
+    pub(crate) unique: bool,
 }
 
 /// A collection of resources backed by one table.

@@ -23,6 +23,19 @@ pub struct Model {
     pub(crate) children: &'static [&'static Children],
     /// The resource that exists once per owner (the cart), if the model has one.
     pub(crate) singleton: Option<&'static Singleton>,
+    /// Where the tables come from.
+    pub(crate) tables: Tables,
+}
+
+/// Where a model's tables come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tables {
+    /// The bookshop's embedded migrations (its tables, triggers and indexes as every
+    /// release has created them).
+    BookshopMigrations,
+    /// Generated from the model at start: created on an empty database, extended when
+    /// the model gains a resource, field or pair.
+    Generated,
 }
 
 /// A resource that exists exactly once per owner and has no id of its own (a user's
@@ -75,6 +88,11 @@ impl Model {
     /// How many one-to-many relationships it has.
     pub fn children_count(&self) -> usize {
         self.children.len()
+    }
+
+    /// Where its tables come from.
+    pub fn tables(&self) -> Tables {
+        self.tables
     }
 
     /// True when it has a singleton.

@@ -13,7 +13,7 @@ use crate::model::children::AfterWrite;
 use crate::model::entity::AfterCreate;
 use crate::model::{
     Access, Auth, Children, Entity, Field, Kind, Model, Pair, Parent, Part, PartKind, Side,
-    Singleton, Styles,
+    Singleton, Styles, Tables,
 };
 use crate::shop::{accounts, invoices};
 
@@ -534,7 +534,11 @@ impl<'f> Checked<'f> {
         };
         let c = computed.get_ref();
         let alias = format!("t{depth}");
-        let item = String::new();
+        let item = format!(
+            "field {:?} of resource {:?}",
+            field.name.get_ref(),
+            self.file.resources[r].path.get_ref()
+        );
         if let Some(other) = &c.count {
             let this = self.file.resources[r].path.get_ref().clone();
             let pair = self.file.pairs.iter().find_map(|p| {
@@ -547,11 +551,23 @@ impl<'f> Checked<'f> {
                     None
                 }
             });
+            // Or the children at that path.
+            let pair = pair.or_else(|| {
+                self.file.children.iter().find_map(|c| {
+                    (c.parent.get_ref() == &this && c.child.get_ref() == other.get_ref())
+                        .then(|| c.child.get_ref().clone())
+                        .and_then(|path| self.by_path.get(&path).copied())
+                        .map(|child| (self.table(child), c.column.get_ref().clone()))
+                })
+            });
             let Some((link, column)) = pair else {
                 self.problems.push(problem(
                     other,
                     &item,
-                    format!("no pair relates this resource to {:?}", other.get_ref()),
+                    format!(
+                        "neither a pair nor children relate this resource to {:?}",
+                        other.get_ref()
+                    ),
                 ));
                 return None;
             };
@@ -798,11 +814,25 @@ pub(crate) fn build(file: &File) -> Result<&'static Model, Vec<Problem>> {
     }
     let collections: Vec<&'static Entity> =
         (0..n).filter(|r| !not_collection[*r]).map(entity).collect();
+    let tables = match file.tables.as_ref().map(|t| t.get_ref().as_str()) {
+        None | Some("generated") => Tables::Generated,
+        Some("bookshop-migrations") => Tables::BookshopMigrations,
+        Some(other) => {
+            let at = file.tables.as_ref().expect("tables is given");
+            return Err(vec![problem(at, "tables", format!(
+                "unknown table source {other:?}; tables are generated (the default) or bookshop-migrations"))]);
+        }
+    };
+    if let (Some(decl), Tables::Generated) = (&file.singleton, tables) {
+        return Err(vec![problem(&decl.path, &format!("singleton {:?}", decl.path.get_ref()),
+            "a singleton is served by the cart behaviours, which need the bookshop's tables: tables = \"bookshop-migrations\"")]);
+    }
     Ok(Box::leak(Box::new(Model {
         collections: Box::leak(collections.into_boxed_slice()),
         pairs: Box::leak(pairs.into_boxed_slice()),
         children: Box::leak(children.into_boxed_slice()),
         singleton,
+        tables,
     })))
 }
 
@@ -1119,6 +1149,7 @@ fn build_entity(
             },
             kind,
             access,
+            unique: field.unique,
         });
     }
     let parent = match &parent_of[r] {

@@ -9,6 +9,8 @@ use toml::Spanned;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct File {
+    /// `generated` (the default: from this file) or `bookshop-migrations`.
+    pub(crate) tables: Option<Spanned<String>>,
     /// The resources, in the order the root lists the collections among them.
     #[serde(default, rename = "resource")]
     pub(crate) resources: Vec<Resource>,
@@ -74,6 +76,9 @@ pub(crate) struct FieldDecl {
     pub(crate) to: Option<Spanned<String>>,
     /// Ref: the link relation (by default the target's singular name).
     pub(crate) rel: Option<Spanned<String>>,
+    /// No two resources may have the same value.
+    #[serde(default)]
+    pub(crate) unique: bool,
     /// A read-only value the database computes.
     pub(crate) computed: Option<Spanned<Computed>>,
 }

@@ -3,6 +3,7 @@
 //! inside one transaction; no HTTP and no HAL.
 
 pub(crate) mod children;
+pub(crate) mod ddl;
 pub(crate) mod entity;
 pub(crate) mod links;
 

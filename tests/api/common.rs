@@ -55,7 +55,7 @@ fn admin_execute(admin_url: &str, statement: &str) {
 
 /// The name of a database holding every migration and nothing else, made once per
 /// set of migrations: copying it is much faster than migrating a new database per test.
-fn template(admin_url: &str) -> String {
+fn migrated_template(admin_url: &str) -> String {
     static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
@@ -124,6 +124,48 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Like [`spawn_app`], with a chance to adjust the configuration.
 pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    spawn(backend, true, adjust).await
+}
+
+/// Starts the app serving the schema file `schema` (a path under the crate) over a fresh,
+/// empty database of `backend`: its tables come from the file.
+pub async fn spawn_schema(backend: Backend, schema: &std::path::Path) -> Option<TestApp> {
+    let schema = schema.to_owned();
+    spawn(backend, false, move |config| config.schema = Some(schema)).await
+}
+
+/// A schema file's path from the crate's root (`schemas/recipes.toml`).
+pub fn schema_path(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+impl TestApp {
+    /// Starts another server over this app's database (a restart), serving `schema`;
+    /// the start's error when it refuses. The returned app does not own the database.
+    pub async fn restart_with(&self, schema: &std::path::Path) -> Result<TestApp, String> {
+        let mut config = Config::for_database(&self.database_url);
+        config.schema = Some(schema.to_owned());
+        let state = tokio::task::spawn_blocking(move || app::prepare(&config))
+            .await
+            .expect("prepare")
+            .map_err(|e| e.to_string())?;
+        Ok(serve(
+            state,
+            self.backend,
+            self.database_url.clone(),
+            None,
+            None,
+        ))
+    }
+}
+
+/// Starts the app; `template` copies the migrated PostgreSQL template (the bookshop's
+/// tables) instead of making an empty database.
+async fn spawn(
+    backend: Backend,
+    template: bool,
+    adjust: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let (database_url, sqlite_dir, pg_drop) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary folder");
@@ -136,11 +178,13 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
             let admin_clone = admin.clone();
             let name_clone = name.clone();
             tokio::task::spawn_blocking(move || {
-                let template = template(&admin_clone);
-                admin_execute(
-                    &admin_clone,
-                    &format!("CREATE DATABASE {name_clone} TEMPLATE {template}"),
-                );
+                let statement = if template {
+                    let template = migrated_template(&admin_clone);
+                    format!("CREATE DATABASE {name_clone} TEMPLATE {template}")
+                } else {
+                    format!("CREATE DATABASE {name_clone}")
+                };
+                admin_execute(&admin_clone, &statement);
             })
             .await
             .expect("create the test database");
@@ -153,12 +197,23 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         .await
         .expect("prepare")
         .expect("the app starts");
+    Some(serve(state, backend, database_url, sqlite_dir, pg_drop))
+}
+
+/// Serves `state` on a random port.
+fn serve(
+    state: app::AppState,
+    backend: Backend,
+    database_url: String,
+    sqlite_dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+) -> TestApp {
     let routes = state.route_table();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().expect("local address").port();
     let server = app::start(listener, state, Some(2)).expect("server starts");
     tokio::spawn(server);
-    Some(TestApp {
+    TestApp {
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -169,7 +224,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         routes,
         _sqlite_dir: sqlite_dir,
         pg_drop,
-    })
+    }
 }
 
 impl Drop for TestApp {

@@ -1,0 +1,310 @@
+//! A second domain, served from `schemas/recipes.toml` with no code of its own: cooks,
+//! their recipes (belongs-to), each recipe's steps (dependent), ingredients with grams on
+//! the relation (a cross-resource) and a cook's favourite ingredients (Add/Remove). The
+//! tables come from the file, on an empty database of each backend.
+
+use serde_json::json;
+
+use crate::common::{embedded, embedded_ids, hrefs, schema_path, spawn_schema, Backend, TestApp};
+
+async fn recipes(backend: Backend) -> Option<TestApp> {
+    spawn_schema(backend, &schema_path("schemas/recipes.toml")).await
+}
+
+/// Each test on SQLite and, when configured, PostgreSQL, over the recipes schema.
+macro_rules! on_both_backends_with_recipes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = super::recipes($crate::common::Backend::Sqlite)
+                        .await
+                        .expect("SQLite always runs");
+                    super::$name(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = super::recipes($crate::common::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+async fn cook(app: &TestApp, handle: &str) -> i64 {
+    app.create(
+        "/cooks",
+        json!({ "name": format!("Cook {handle}"), "handle": handle }),
+    )
+    .await["id"]
+        .as_i64()
+        .expect("an id")
+}
+
+async fn ingredient(app: &TestApp, name: &str) -> i64 {
+    app.create("/ingredients", json!({ "name": name, "kind": "vegetable" }))
+        .await["id"]
+        .as_i64()
+        .expect("an id")
+}
+
+async fn the_root_links_the_schemas_collections_and_nothing_else(app: TestApp) {
+    let root = app.get("/").await.assert_status(200).json();
+    let mut rels: Vec<&str> = root["_links"]
+        .as_object()
+        .expect("links")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    rels.sort_unstable();
+    for rel in [
+        "cooks",
+        "recipes",
+        "ingredients",
+        "recipe-ingredients",
+        "recipe",
+        "cook",
+    ] {
+        assert!(rels.contains(&rel), "{rel} in {rels:?}");
+    }
+    assert!(
+        !rels.contains(&"cart") && !rels.contains(&"orders"),
+        "{rels:?}"
+    );
+    assert!(
+        rels.contains(&"recipes-search"),
+        "recipes narrow by cook_id: {rels:?}"
+    );
+    // The tables are the file's.
+    assert_eq!(app.count("cooks").await, 0);
+    assert_eq!(app.count("recipe_ingredients").await, 0);
+}
+
+async fn a_cooks_recipes_are_the_same_under_the_cook_and_by_query(app: TestApp) {
+    let ada = cook(&app, "ada").await;
+    let created = app
+        .post(
+            &format!("/cooks/{ada}/recipes"),
+            json!({ "title": "Soup", "serves": 4 }),
+        )
+        .await;
+    created.assert_status(201);
+    let recipe = created.json();
+    assert_eq!(recipe["cookId"], ada);
+    assert_eq!(recipe["cookName"], "Cook ada");
+    assert_eq!(
+        recipe["_links"]["cook"]["href"],
+        app.url(&format!("/cooks/{ada}"))
+    );
+    app.post(
+        "/recipes",
+        json!({ "title": "Bread", "cook": format!("/cooks/{ada}") }),
+    )
+    .await
+    .assert_status(201);
+
+    let under = app
+        .get(&format!("/cooks/{ada}/recipes"))
+        .await
+        .assert_status(200)
+        .json();
+    let by_query = app.get(&format!("/recipes?cook_id={ada}")).await.json();
+    assert_eq!(embedded(&under, "recipes"), embedded(&by_query, "recipes"));
+    assert_eq!(embedded_ids(&under, "recipes").len(), 2);
+    assert_eq!(
+        app.get(&format!("/cooks/{ada}")).await.json()["recipeCount"],
+        2
+    );
+}
+
+async fn a_cook_with_recipes_cannot_be_deleted_and_a_handle_is_unique(app: TestApp) {
+    let ada = cook(&app, "ada").await;
+    app.post("/cooks", json!({ "name": "Other", "handle": "ada" }))
+        .await
+        .assert_problem(409);
+    app.post(&format!("/cooks/{ada}/recipes"), json!({ "title": "Soup" }))
+        .await
+        .assert_status(201);
+    app.delete(&format!("/cooks/{ada}"))
+        .await
+        .assert_problem(409);
+    assert_eq!(app.count("cooks").await, 1);
+}
+
+async fn ingredients_relate_to_recipes_with_grams_and_both_sides_agree(app: TestApp) {
+    let ada = cook(&app, "ada").await;
+    let soup = app
+        .create(&format!("/cooks/{ada}/recipes"), json!({ "title": "Soup" }))
+        .await["id"]
+        .as_i64()
+        .expect("an id");
+    let (leek, salt) = (
+        ingredient(&app, "leek").await,
+        ingredient(&app, "salt").await,
+    );
+
+    let relation = app
+        .post(
+            "/recipe-ingredients",
+            json!({ "recipe": format!("/recipes/{soup}"), "ingredient_id": leek, "grams": 200 }),
+        )
+        .await;
+    relation.assert_status(201);
+    assert_eq!(relation.json()["grams"], 200);
+    app.post(
+        "/recipe-ingredients",
+        json!({ "recipeId": soup, "ingredientId": leek }),
+    )
+    .await
+    .assert_problem(409);
+
+    // Link-array PATCH sets the set; the relation that stays keeps its grams.
+    let patched = app
+        .patch(
+            &format!("/recipes/{soup}"),
+            json!({ "ingredients": [format!("/ingredients/{leek}"), format!("ingredients/{salt}")] }),
+        )
+        .await;
+    patched.assert_status(200);
+    assert_eq!(
+        hrefs(&patched.json()["_links"]["ingredients"]),
+        vec![
+            app.url(&format!("/ingredients/{leek}")),
+            app.url(&format!("/ingredients/{salt}"))
+        ]
+    );
+    let grams = app
+        .get(&format!(
+            "/recipe-ingredients?recipe_id={soup}&ingredient_id={leek}"
+        ))
+        .await
+        .json();
+    assert_eq!(embedded(&grams, "recipe-ingredients")[0]["grams"], 200);
+    let salt_side = app.get(&format!("/ingredients/{salt}")).await.json();
+    assert_eq!(
+        hrefs(&salt_side["_links"]["recipes"]),
+        vec![app.url(&format!("/recipes/{soup}"))]
+    );
+    let by_query = app
+        .get(&format!("/ingredients?recipe_id={soup}"))
+        .await
+        .json();
+    assert_eq!(embedded_ids(&by_query, "ingredients"), vec![leek, salt]);
+
+    // Unlink one through the sub-resource; deleting the recipe takes its relations.
+    app.delete(&format!("/recipes/{soup}/ingredients/{salt}"))
+        .await
+        .assert_status(204);
+    app.delete(&format!("/recipes/{soup}"))
+        .await
+        .assert_status(204);
+    assert_eq!(app.count("recipe_ingredients").await, 0);
+    assert_eq!(app.count("ingredients").await, 2);
+}
+
+async fn steps_live_under_their_recipe_and_add_up_to_its_cost(app: TestApp) {
+    let ada = cook(&app, "ada").await;
+    let soup = app
+        .create(&format!("/cooks/{ada}/recipes"), json!({ "title": "Soup" }))
+        .await["id"]
+        .as_i64()
+        .expect("an id");
+    let bread = app
+        .create(
+            &format!("/cooks/{ada}/recipes"),
+            json!({ "title": "Bread" }),
+        )
+        .await["id"]
+        .as_i64()
+        .expect("an id");
+    let step = app
+        .post(
+            &format!("/recipes/{soup}/steps"),
+            json!({ "instruction": "Chop", "minutes": 5, "cost": "1.25" }),
+        )
+        .await;
+    step.assert_status(201);
+    let step = step.json();
+    assert_eq!(
+        step["_links"]["self"]["href"],
+        app.url(&format!("/recipes/{soup}/steps/{}", step["id"]))
+    );
+    assert_eq!(
+        step["_links"]["recipe"]["href"],
+        app.url(&format!("/recipes/{soup}"))
+    );
+    app.post(
+        &format!("/recipes/{soup}/steps"),
+        json!({ "instruction": "Boil", "minutes": 20, "cost": "0.50" }),
+    )
+    .await
+    .assert_status(201);
+    assert_eq!(
+        app.get(&format!("/recipes/{soup}")).await.json()["cost"],
+        "1.75"
+    );
+    app.get(&format!("/recipes/{bread}/steps/{}", step["id"]))
+        .await
+        .assert_problem(404);
+    app.post(
+        &format!("/recipes/{soup}/steps"),
+        json!({ "instruction": "Rest", "minutes": -1 }),
+    )
+    .await
+    .assert_problem(400);
+
+    app.delete(&format!("/recipes/{soup}"))
+        .await
+        .assert_status(204);
+    assert_eq!(app.count("steps").await, 0);
+}
+
+async fn a_cook_adds_and_removes_favourite_ingredients(app: TestApp) {
+    let ada = cook(&app, "ada").await;
+    let leek = ingredient(&app, "leek").await;
+    let add = format!("/cooks/{ada}/ingredients:add");
+    let remove = format!("/cooks/{ada}/ingredients:remove");
+    let body = json!({ "ingredient": format!("/ingredients/{leek}") });
+    app.post(&add, body.clone()).await.assert_status(204);
+    app.post(&add, body.clone()).await.assert_problem(409);
+    let favourites = app.get(&format!("/cooks/{ada}/ingredients")).await.json();
+    assert_eq!(embedded_ids(&favourites, "ingredients"), vec![leek]);
+    let back = app.get(&format!("/ingredients/{leek}/cooks")).await.json();
+    assert_eq!(embedded_ids(&back, "cooks"), vec![ada]);
+    app.post(&remove, body.clone()).await.assert_status(204);
+    app.post(&remove, body).await.assert_problem(412);
+    assert_eq!(app.count("favourites").await, 0);
+}
+
+async fn the_openapi_document_describes_the_schemas_paths(app: TestApp) {
+    let document = app.get("/openapi.json").await.assert_status(200).json();
+    let paths = document["paths"].as_object().expect("paths");
+    for path in [
+        "/cooks",
+        "/cooks/{id}/recipes",
+        "/recipes/{id}/ingredients/{sub}",
+        "/recipes/{id}/steps/{sub}",
+        "/cooks/{id}/ingredients:add",
+        "/recipe-ingredients",
+    ] {
+        assert!(paths.contains_key(path), "{path}");
+    }
+    assert!(
+        !paths.keys().any(|p| p.starts_with("/cart")),
+        "no singleton, no cart"
+    );
+}
+
+on_both_backends_with_recipes!(
+    the_root_links_the_schemas_collections_and_nothing_else,
+    a_cooks_recipes_are_the_same_under_the_cook_and_by_query,
+    a_cook_with_recipes_cannot_be_deleted_and_a_handle_is_unique,
+    ingredients_relate_to_recipes_with_grams_and_both_sides_agree,
+    steps_live_under_their_recipe_and_add_up_to_its_cost,
+    a_cook_adds_and_removes_favourite_ingredients,
+    the_openapi_document_describes_the_schemas_paths,
+);
