@@ -103,6 +103,8 @@ pub enum SchemaCommand {
         /// The file.
         path: std::path::PathBuf,
     },
+    /// Print the JSON Schema of the file format (for editors).
+    JsonSchema,
     /// Print the DDL that creates the tables of a schema file on an empty database.
     Sql {
         /// The file (the bookshop when left out; its tables come from its migrations).

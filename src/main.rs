@@ -42,6 +42,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     }
+    if let Some(Command::Schema(SchemaCommand::JsonSchema)) = &config.command {
+        print!("{}", halyard::schema::json_schema());
+        return Ok(());
+    }
     if let Some(Command::Schema(SchemaCommand::Sql { path, postgres })) = &config.command {
         let model = app::model(path.as_deref())?;
         for statement in app::schema_sql(model, *postgres) {

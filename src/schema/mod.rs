@@ -13,6 +13,15 @@ use crate::model::Model;
 /// The bookshop, the model served when no schema file is given.
 pub const BOOKSHOP: &str = include_str!("../../schemas/bookshop.toml");
 
+/// The JSON Schema of the file format (for editors; `schemas/halyard-schema.json` is this,
+/// kept equal by a test).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(file::File);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// One problem in a schema file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaError {
@@ -121,6 +130,22 @@ mod tests {
                 .any(|e| e.line == line && e.message.contains(says)),
             "expected {says:?} on line {line}; got {found:#?}"
         );
+    }
+
+    #[test]
+    fn the_committed_json_schema_is_the_generated_one() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/halyard-schema.json");
+        let generated = json_schema();
+        if std::env::var("HALYARD_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(path, &generated).expect("write the JSON Schema");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "schemas/halyard-schema.json is not the generated JSON Schema: run \
+             HALYARD_BLESS=1 cargo test --lib json_schema"
+        );
+        assert!(generated.contains("\"resource\"") && generated.contains("\"computed\""));
     }
 
     #[test]
