@@ -88,6 +88,8 @@ pub(crate) struct Field {
     pub(crate) access: Access,
     /// No two resources have the same value (the database's unique constraint decides).
     pub(crate) unique: bool,
+    /// The value an optional field takes when left out or null, as JSON text.
+    pub(crate) default: Option<&'static str>,
 }
 
 /// A collection of resources backed by one table.

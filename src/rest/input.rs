@@ -88,7 +88,7 @@ impl Entity {
                     Access::Immutable if current.is_none() => {
                         errors.push(FieldError::new(field.name, "is required"));
                     }
-                    Access::Optional => values.extend(default_of(field)),
+                    Access::Optional => values.extend(self.default_values(links, field)),
                     Access::Immutable | Access::Assigned | Access::ReadOnly => {}
                 }
             }
@@ -98,6 +98,27 @@ impl Entity {
         } else {
             Err(ApiError::fields(errors))
         }
+    }
+
+    /// The column values of an optional field left out or sent as null: its declared
+    /// default (checked when the model was loaded), else the column's own.
+    fn default_values(&self, links: &Links, field: &Field) -> Vec<Assignment> {
+        let declared = field
+            .default
+            .and_then(|json| serde_json::from_str::<Value>(json).ok())
+            .filter(|value| !value.is_null())
+            .and_then(|value| self.parse_value(links, field, field.name, &value).ok());
+        match declared {
+            Some((values, _)) => values,
+            None => default_of(field),
+        }
+    }
+
+    /// Checks that `value` is one `field` accepts (a declared default), or says why not.
+    pub(crate) fn check_value(&self, field: &Field, value: &Value) -> Result<(), String> {
+        let links = Links::new(url::Url::parse("http://localhost/").map_err(|e| e.to_string())?);
+        self.parse_value(&links, field, field.name, value)
+            .map(|_| ())
     }
 
     /// Parses one property. Returns the column assignments and the value as it would
@@ -111,7 +132,7 @@ impl Entity {
     ) -> Result<(Vec<Assignment>, Value), String> {
         if value.is_null() {
             return match field.access {
-                Access::Optional => Ok((default_of(field), Value::Null)),
+                Access::Optional => Ok((self.default_values(links, field), Value::Null)),
                 _ => Err("is required and cannot be null".into()),
             };
         }

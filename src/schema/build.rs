@@ -322,15 +322,17 @@ impl<'f> Checked<'f> {
     /// Refuses keys that mean nothing for the field's type (a `ceiling` on a text).
     fn stray_keys(&mut self, field: &FieldDecl, ty: &str, item: &str) {
         let allowed: &[&str] = match ty {
-            "text" => &["max"],
-            "email" => &["key"],
-            "int" => &["min", "max"],
-            "choice" => &["choices"],
-            "share" => &["units", "ceiling"],
-            "ref" => &["to", "rel"],
-            _ => &[],
+            "text" => &["max", "default"],
+            "email" => &["key", "default"],
+            "int" => &["min", "max", "default"],
+            "choice" => &["choices", "default"],
+            "share" => &["units", "ceiling", "default"],
+            "ref" => &["to", "rel", "default"],
+            "computed" => &[],
+            _ => &["default"],
         };
-        let given: [(&str, Option<Range<usize>>); 8] = [
+        let given: [(&str, Option<Range<usize>>); 9] = [
+            ("default", field.default.as_ref().map(Spanned::span)),
             ("max", field.max.as_ref().map(Spanned::span)),
             ("min", field.min.as_ref().map(Spanned::span)),
             ("key", field.key.as_ref().map(Spanned::span)),
@@ -1150,6 +1152,11 @@ fn build_entity(
             kind,
             access,
             unique: field.unique,
+            default: field
+                .default
+                .as_ref()
+                .and_then(|d| serde_json::to_string(d.get_ref()).ok())
+                .map(|json| leak(&json)),
         });
     }
     let parent = match &parent_of[r] {
@@ -1184,6 +1191,28 @@ fn build_entity(
         },
         after_create: behaviours[r],
     }));
+    for (field, decl) in entity.fields.iter().zip(&resource.fields) {
+        let Some(default) = &decl.default else {
+            continue;
+        };
+        let field_item = format!("field {:?} of resource {:?}", field.name, entity.path);
+        let value = serde_json::to_value(default.get_ref()).unwrap_or(serde_json::Value::Null);
+        let refused = if field.access != Access::Optional {
+            Some("only an optional field has a default".to_owned())
+        } else if matches!(field.kind, Kind::Ref { .. } | Kind::Email { .. }) || field.unique {
+            Some("a reference, an email address or a unique field has no default".to_owned())
+        } else {
+            entity
+                .check_value(field, &value)
+                .err()
+                .map(|message| format!("the default {message}"))
+        };
+        if let Some(message) = refused {
+            checked
+                .problems
+                .push(problem(default, &field_item, message));
+        }
+    }
     visiting[r] = false;
     built[r] = Some(entity);
     Some(entity)

@@ -96,6 +96,9 @@ pub(crate) struct FieldDecl {
     /// Ref: the link relation (by default the target's singular name).
     #[schemars(with = "Option<String>")]
     pub(crate) rel: Option<Spanned<String>>,
+    /// The value an optional field takes when left out or null.
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub(crate) default: Option<Spanned<toml::Value>>,
     /// No two resources may have the same value.
     #[serde(default)]
     pub(crate) unique: bool,

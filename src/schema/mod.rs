@@ -313,6 +313,17 @@ mod tests {
     }
 
     #[test]
+    fn a_default_must_be_a_value_the_field_takes() {
+        let text = bookshop_with("max = 1000000\n", "max = 1000000\ndefault = 0\n");
+        assert_problem_on_line(&text, "default = 0", "only an optional field has a default");
+        let text = bookshop_with(
+            "name = \"model\"\ntype = \"text\"\nmax = 200\n",
+            "name = \"model\"\ntype = \"text\"\nmax = 200\ndefault = 7\n",
+        );
+        assert_problem_on_line(&text, "default = 7", "the default must be a string");
+    }
+
+    #[test]
     fn a_label_must_name_a_stored_field() {
         let text = bookshop_with("label = \"number\"", "label = \"total\"");
         assert_problem(&text, "\"total\"", "`label` names no stored field");

@@ -100,12 +100,14 @@ async fn a_cooks_recipes_are_the_same_under_the_cook_and_by_query(app: TestApp) 
         recipe["_links"]["cook"]["href"],
         app.url(&format!("/cooks/{ada}"))
     );
-    app.post(
-        "/recipes",
-        json!({ "title": "Bread", "cook": format!("/cooks/{ada}") }),
-    )
-    .await
-    .assert_status(201);
+    let bread = app
+        .post(
+            "/recipes",
+            json!({ "title": "Bread", "cook": format!("/cooks/{ada}") }),
+        )
+        .await;
+    bread.assert_status(201);
+    assert_eq!(bread.json()["serves"], 2, "the declared default");
 
     let under = app
         .get(&format!("/cooks/{ada}/recipes"))
