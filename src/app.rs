@@ -110,21 +110,33 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
         .pool
         .get()
         .map_err(|e| StartError(format!("cannot connect to the database: {e}")))?;
-    // The demo data set is the bookshop's.
+    // The bookshop's demo data set is Rust (src/bookshop/demo.rs); another model's is in
+    // its file.
     let bookshop = model.tables == Tables::BookshopMigrations;
-    let load_demo = bookshop
+    let first_table = if bookshop {
+        "books"
+    } else {
+        model.demo_table().unwrap_or("")
+    };
+    let load_demo = (bookshop || model.has_demo())
         && match config.demo_data {
             DemoData::Never => false,
             DemoData::Auto => opened.created,
-            // "always" still never loads it twice: only into a catalogue with no books.
+            // "always" still never loads it twice: only into a table with no rows.
             DemoData::Always => {
-                db::scalar(&mut conn, "SELECT COUNT(*) AS id FROM books")
-                    .map_err(|e| StartError(format!("reading the catalogue: {e}")))?
+                db::scalar(
+                    &mut conn,
+                    &format!("SELECT COUNT(*) AS id FROM {first_table}"),
+                )
+                .map_err(|e| StartError(format!("reading the demo data's table: {e}")))?
                     == 0
             }
         };
-    if load_demo {
+    if load_demo && bookshop {
         demo::load(&mut conn).map_err(|e| StartError(format!("loading demo data: {e}")))?;
+    } else if load_demo {
+        schema::demo::load(&mut conn, model)
+            .map_err(|e| StartError(format!("loading the schema's demo data: {e}")))?;
     }
     let mut fresh = [0u8; 32];
     getrandom::getrandom(&mut fresh)

@@ -25,6 +25,29 @@ pub struct Model {
     pub(crate) singleton: Option<&'static Singleton>,
     /// Where the tables come from.
     pub(crate) tables: Tables,
+    /// Demo data for a database that start created.
+    pub(crate) demo: &'static [Demo],
+}
+
+/// Demo data of a schema file.
+#[derive(Debug)]
+pub(crate) enum Demo {
+    /// Rows of a resource, each as a create body; under `parent` for dependent children.
+    Rows {
+        /// The resource.
+        entity: &'static Entity,
+        /// The parent's id, for a dependent child.
+        parent: Option<i64>,
+        /// The bodies.
+        rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    },
+    /// Links of a pair: (managing side's id, other side's id).
+    Links {
+        /// The pair.
+        pair: &'static Pair,
+        /// The links.
+        links: Vec<(i64, i64)>,
+    },
 }
 
 /// Where a model's tables come from.
@@ -88,6 +111,19 @@ impl Model {
     /// How many one-to-many relationships it has.
     pub fn children_count(&self) -> usize {
         self.children.len()
+    }
+
+    /// The table of its first demo rows (to tell whether they are loaded already).
+    pub(crate) fn demo_table(&self) -> Option<&'static str> {
+        self.demo.iter().find_map(|demo| match demo {
+            Demo::Rows { entity, .. } => Some(entity.table),
+            Demo::Links { .. } => None,
+        })
+    }
+
+    /// True when it has demo data of its own.
+    pub fn has_demo(&self) -> bool {
+        !self.demo.is_empty()
     }
 
     /// Where its tables come from.

@@ -12,7 +12,7 @@ use super::file::{ChildrenDecl, FieldDecl, File, PairDecl, Resource, SideDecl};
 use crate::model::children::AfterWrite;
 use crate::model::entity::AfterCreate;
 use crate::model::{
-    Access, Auth, Children, Entity, Field, Kind, Model, Pair, Parent, Part, PartKind, Side,
+    Access, Auth, Children, Demo, Entity, Field, Kind, Model, Pair, Parent, Part, PartKind, Side,
     Singleton, Styles, Tables,
 };
 use crate::shop::{accounts, invoices};
@@ -829,12 +829,17 @@ pub(crate) fn build(file: &File) -> Result<&'static Model, Vec<Problem>> {
         return Err(vec![problem(&decl.path, &format!("singleton {:?}", decl.path.get_ref()),
             "a singleton is served by the cart behaviours, which need the bookshop's tables: tables = \"bookshop-migrations\"")]);
     }
+    let demo = build_demo(&mut checked, &built, &pairs);
+    if !checked.problems.is_empty() {
+        return Err(checked.problems);
+    }
     Ok(Box::leak(Box::new(Model {
         collections: Box::leak(collections.into_boxed_slice()),
         pairs: Box::leak(pairs.into_boxed_slice()),
         children: Box::leak(children.into_boxed_slice()),
         singleton,
         tables,
+        demo: Box::leak(demo.into_boxed_slice()),
     })))
 }
 
@@ -1288,4 +1293,82 @@ fn build_pair(
         right,
         styles,
     })))
+}
+
+/// The demo data: each row checked as a create body of its resource, each link against
+/// its pair (whether the ids exist is for the load to find).
+fn build_demo(
+    checked: &mut Checked,
+    built: &[Option<&'static Entity>],
+    pairs: &[&'static Pair],
+) -> Vec<Demo> {
+    let links = crate::hal::Links::new(url::Url::parse("http://localhost/").expect("a fixed URL"));
+    let mut out = Vec::new();
+    for decl in &checked.file.demo {
+        match (&decl.resource, &decl.pair) {
+            (Some(resource), None) => {
+                let item = format!("demo of {:?}", resource.get_ref());
+                let Some(r) = checked.resource(resource, &item) else {
+                    continue;
+                };
+                let Some(entity) = built[r] else {
+                    continue;
+                };
+                let dependent = entity.parent.is_some();
+                if dependent != decl.parent.is_some() {
+                    checked.problems.push(problem(
+                        resource,
+                        &item,
+                        if dependent {
+                            "rows of a dependent child need `parent`, their parent's id"
+                        } else {
+                            "`parent` is only for the rows of a dependent child"
+                        },
+                    ));
+                    continue;
+                }
+                let mut rows = Vec::new();
+                for row in &decl.rows {
+                    let body = match serde_json::to_value(row.get_ref()) {
+                        Ok(serde_json::Value::Object(body)) => body,
+                        _ => continue,
+                    };
+                    if let Err(error) = entity.parse_body(&links, &body, None, true, &[]) {
+                        checked
+                            .problems
+                            .push(problem(row, &item, error.to_string()));
+                    }
+                    rows.push(body);
+                }
+                out.push(Demo::Rows {
+                    entity,
+                    parent: decl.parent,
+                    rows,
+                });
+            }
+            (None, Some(table)) => {
+                let item = format!("demo of pair {:?}", table.get_ref());
+                match pairs.iter().find(|p| p.table == table.get_ref()) {
+                    Some(pair) => out.push(Demo::Links {
+                        pair,
+                        links: decl.links.iter().map(|[a, b]| (*a, *b)).collect(),
+                    }),
+                    None => checked.problems.push(problem(
+                        table,
+                        &item,
+                        "there is no pair with this table",
+                    )),
+                }
+            }
+            _ => {
+                let at = decl.resource.as_ref().or(decl.pair.as_ref());
+                checked.problems.push(Problem {
+                    span: at.map(Spanned::span),
+                    item: "demo".to_owned(),
+                    message: "a [[demo]] names exactly one of `resource` (with rows) or `pair` (with links)".to_owned(),
+                });
+            }
+        }
+    }
+    out
 }

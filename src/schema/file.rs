@@ -24,6 +24,30 @@ pub(crate) struct File {
     pub(crate) children: Vec<ChildrenDecl>,
     /// The resource that exists once per owner, if any.
     pub(crate) singleton: Option<SingletonDecl>,
+    /// Demo data, loaded into a database that start created.
+    #[serde(default)]
+    pub(crate) demo: Vec<DemoDecl>,
+}
+
+/// Demo rows of one resource, or demo links of one pair.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DemoDecl {
+    /// The resource the rows are of.
+    #[schemars(with = "Option<String>")]
+    pub(crate) resource: Option<Spanned<String>>,
+    /// For the children of a dependent relationship: the parent's id.
+    pub(crate) parent: Option<i64>,
+    /// The rows, each as a create body would be.
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
+    pub(crate) rows: Vec<Spanned<toml::Table>>,
+    /// The link table of the pair the links are of.
+    #[schemars(with = "Option<String>")]
+    pub(crate) pair: Option<Spanned<String>>,
+    /// Pairs of ids, the managing side's first.
+    #[serde(default)]
+    pub(crate) links: Vec<[i64; 2]>,
 }
 
 /// One resource.

@@ -4,6 +4,7 @@
 //! wrong; a file with any problem serves nothing.
 
 mod build;
+pub(crate) mod demo;
 mod file;
 
 use std::fmt;
@@ -321,6 +322,15 @@ mod tests {
             "name = \"model\"\ntype = \"text\"\nmax = 200\ndefault = 7\n",
         );
         assert_problem_on_line(&text, "default = 7", "the default must be a string");
+    }
+
+    #[test]
+    fn a_demo_row_is_checked_as_a_create_body() {
+        let text = format!(
+            "{BOOKSHOP}\n[[demo]]\nresource = \"authors\"\nrows = [{{ name = 5 }}]\n\n[[demo]]\npair = \"nowhere\"\n"
+        );
+        assert_problem_on_line(&text, "rows = [{ name = 5 }]", "name: must be a string");
+        assert_problem(&text, "\"nowhere\"", "there is no pair with this table");
     }
 
     #[test]

@@ -134,6 +134,20 @@ pub async fn spawn_schema(backend: Backend, schema: &std::path::Path) -> Option<
     spawn(backend, false, move |config| config.schema = Some(schema)).await
 }
 
+/// Like [`spawn_schema`], with a chance to adjust the configuration.
+pub async fn spawn_schema_with(
+    backend: Backend,
+    schema: &std::path::Path,
+    adjust: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
+    let schema = schema.to_owned();
+    spawn(backend, false, move |config| {
+        config.schema = Some(schema);
+        adjust(config);
+    })
+    .await
+}
+
 /// A schema file's path from the crate's root (`schemas/recipes.toml`).
 pub fn schema_path(relative: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)

@@ -5,7 +5,9 @@
 
 use serde_json::json;
 
-use crate::common::{embedded, embedded_ids, hrefs, schema_path, spawn_schema, Backend, TestApp};
+use crate::common::{
+    embedded, embedded_ids, hrefs, schema_path, spawn_schema, spawn_schema_with, Backend, TestApp,
+};
 
 async fn recipes(backend: Backend) -> Option<TestApp> {
     spawn_schema(backend, &schema_path("schemas/recipes.toml")).await
@@ -299,6 +301,40 @@ async fn the_openapi_document_describes_the_schemas_paths(app: TestApp) {
         !paths.keys().any(|p| p.starts_with("/cart")),
         "no singleton, no cart"
     );
+}
+
+async fn a_new_database_gets_the_schemas_demo_data(backend: Backend) {
+    let Some(app) = spawn_schema_with(backend, &schema_path("schemas/recipes.toml"), |config| {
+        config.demo_data = halyard::config::DemoData::Auto;
+    })
+    .await
+    else {
+        return;
+    };
+    assert_eq!(app.count("cooks").await, 2);
+    let soup = app.get("/recipes/1").await.assert_status(200).json();
+    assert_eq!(soup["cookName"], "Ada Lovelace");
+    assert_eq!(soup["cost"], "3.20", "the demo steps add up");
+    assert_eq!(hrefs(&soup["_links"]["ingredients"]).len(), 2);
+    let flatbread = app.get("/recipes/2").await.json();
+    assert_eq!(
+        flatbread["serves"], 2,
+        "the declared default applies to demo rows too"
+    );
+    let favourites = app.get("/cooks/2/ingredients").await.json();
+    assert_eq!(embedded_ids(&favourites, "ingredients"), vec![3]);
+}
+
+mod a_new_database_gets_the_schemas_demo_data {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_new_database_gets_the_schemas_demo_data(crate::common::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_new_database_gets_the_schemas_demo_data(crate::common::Backend::Postgres).await;
+    }
 }
 
 on_both_backends_with_recipes!(
