@@ -9,6 +9,7 @@ mod root;
 use actix_web::web;
 
 use crate::http::{Ctx, Registrar, Routes};
+use crate::model::SingletonBehaviour;
 use crate::state::AppState;
 use crate::{html, rest, shop};
 
@@ -21,7 +22,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     reg.add(Routes::new("/openapi.json").get(move |ctx: Ctx| openapi::serve(ctx, site)));
     reg.add(Routes::new("/rels/{name:.+}").get(move |ctx: Ctx| rels::rel_page(ctx, site)));
     rest::configure(&mut reg, site);
-    if let Some(cart) = site.model.singleton {
+    if let Some(cart) = site
+        .model
+        .singleton
+        .filter(|s| s.behaviour == SingletonBehaviour::Cart)
+    {
         shop::configure(&mut reg, site, cart);
     }
     html::configure(reg.config());

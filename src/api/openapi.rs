@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::Ctx;
-use crate::model::{Auth, Entity, PartKind, Singleton};
+use crate::model::{Auth, Entity, PartKind, Singleton, SingletonBehaviour};
 use crate::rest::crud::embeddable;
 use crate::rest::openapi::{
     id_param, input_example, input_schema, output_schema, page_params, query_param, reference,
@@ -159,6 +159,52 @@ fn shop_paths(
     );
     paths.insert("/orders/{id}".into(), json!({ "parameters": [id_param("id", 1)],
         "get": Op::new("One of the user's orders (another user's is 404)".into(), "200", Some(reference("Order")), READ).secured().done() }));
+}
+
+/// A generic singleton, its owner's path to it, its items and its parts.
+fn singleton_paths(
+    site: Site,
+    singleton: &'static Singleton,
+    paths: &mut Map<String, Value>,
+    schemas: &mut Map<String, Value>,
+) {
+    let name = schema_name(singleton.items).replace("Item", "") + "Singleton";
+    schemas.insert(
+        name.clone(),
+        json!({ "type": "object", "required": ["itemCount", "_links"],
+        "properties": { "itemCount": { "type": "integer" }, "_links": reference("Links"),
+            "_templates": { "type": "object" } } }),
+    );
+    let path = singleton.path;
+    paths.insert(format!("/{path}"), json!({ "get": Op::new(format!("The authenticated {}'s {path}", singleton.owner.name), "200", Some(reference(&name)), &["400"]).secured().done() }));
+    paths.insert(format!("/{}/{{id}}/{path}", singleton.owner.path), json!({ "parameters": [id_param("id", 1)],
+        "get": Op::new(format!("A {}'s own {path} (403 for another's token)", singleton.owner.name), "200", Some(reference(&name)), &["400", "403"]).secured().done() }));
+    let items = singleton.items;
+    let item_name = schema_name(items);
+    paths.insert(format!("/{}", items.path), json!({
+        "get": Op::new(format!("The {path}'s items"), "200", Some(list()), &["400"]).params(page_params(site, items, false)).secured().done(),
+        "post": Op::new(format!("Add an item to the {path}"), "201", Some(doc_item(items)), CREATE)
+            .json_body(reference(&format!("{item_name}Input")), input_example(items, None, 5)).secured().done(),
+    }));
+    paths.insert(format!("/{}/{{item}}", items.path), json!({
+        "parameters": [id_param("item", 1)],
+        "get": Op::new(format!("An item of the {path}"), "200", Some(doc_item(items)), READ).secured().done(),
+        "patch": Op::new(format!("Change an item of the {path}"), "200", Some(doc_item(items)), UPDATE)
+            .json_body(reference(&format!("{item_name}Patch")), input_example(items, None, 6)).secured().done(),
+        "delete": Op::new(format!("Remove an item of the {path}"), "204", None, &["404"]).secured().done(),
+    }));
+    for part in singleton.parts {
+        let part = part.entity;
+        let part_name = schema_name(part);
+        let example = input_example(part, None, 3);
+        paths.insert(format!("/{}", part.path), json!({
+            "get": Op::new(format!("The {path}'s {}", part.name), "200", Some(doc_item(part)), &["400"]).secured().done(),
+            "put": Op::new(format!("Replace the {path}'s {}", part.name), "200", Some(doc_item(part)), PART)
+                .json_body(reference(&format!("{part_name}Input")), example.clone()).secured().done(),
+            "patch": Op::new(format!("Update the {path}'s {}", part.name), "200", Some(doc_item(part)), PART)
+                .json_body(reference(&format!("{part_name}Patch")), example).secured().done(),
+        }));
+    }
 }
 
 /// The OpenAPI document; `legacy` gives the 3.0.3 variant.
@@ -310,8 +356,12 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
         }
     }
 
-    if let Some(cart) = model.singleton {
-        shop_paths(site, cart, &mut paths, &mut schemas);
+    match model.singleton {
+        Some(cart) if cart.behaviour == SingletonBehaviour::Cart => {
+            shop_paths(site, cart, &mut paths, &mut schemas);
+        }
+        Some(singleton) => singleton_paths(site, singleton, &mut paths, &mut schemas),
+        None => {}
     }
     schemas.insert("Links".into(), json!({ "type": "object", "required": ["self"],
         "additionalProperties": { "oneOf": [reference("Link"), { "type": "array", "items": reference("Link") }] } }));

@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use crate::error::{ApiError, ApiResult};
 use crate::html::escape;
 use crate::http::Ctx;
-use crate::model::{Entity, Kind, MAX_ITEM_LINKS};
+use crate::model::{Entity, Kind, SingletonBehaviour, MAX_ITEM_LINKS};
 use crate::rest::style::{add_rel, Rels};
 use crate::rest::{narrowing, Site};
 
@@ -44,11 +44,37 @@ const SHOP_RELATIONS: &[(&str, &str, &str)] = &[
 fn relations(site: Site) -> Rels {
     let mut out = Rels::new();
     let model = site.model;
+    let cart = model
+        .singleton
+        .filter(|s| s.behaviour == SingletonBehaviour::Cart);
     let fixed = API_RELATIONS
         .iter()
-        .chain(model.singleton.map_or(&[][..], |_| SHOP_RELATIONS));
+        .chain(cart.map_or(&[][..], |_| SHOP_RELATIONS));
     for (rel, meaning, methods) in fixed {
         add_rel(&mut out, (*rel).to_owned(), (*meaning).to_owned(), methods);
+    }
+    if let Some(one) = model
+        .singleton
+        .filter(|s| s.behaviour == SingletonBehaviour::Plain)
+    {
+        let (owner, items) = (one.owner.name, one.items);
+        let singleton_rels = [
+            (one.path.to_owned(), format!("The authenticated {owner}'s {} (needs a bearer token); from one of its parts, the {} it belongs to.", one.path, one.path), "GET"),
+            ("owner".to_owned(), format!("The {owner} who owns this {}.", one.path), "GET, PUT, PATCH, DELETE"),
+            (items.rel().to_owned(), format!("An array of links to the items of this {}.", one.path), "GET, PATCH, DELETE"),
+            (format!("collection/{}", items.rel()), format!("The paginated collection of this {}'s items; POST adds one.", one.path), "GET, POST"),
+        ];
+        for (rel, meaning, methods) in singleton_rels {
+            add_rel(&mut out, rel, meaning, methods);
+        }
+        for part in one.parts {
+            add_rel(
+                &mut out,
+                part.entity.rel().to_owned(),
+                format!("The {}'s {}, a singleton part.", one.path, part.entity.name),
+                "GET, PUT, PATCH",
+            );
+        }
     }
     for pair in model.pairs {
         for view in pair.views() {

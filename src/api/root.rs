@@ -7,6 +7,7 @@ use serde_json::{json, Map};
 use crate::db::Sql;
 use crate::error::ApiResult;
 use crate::http::Ctx;
+use crate::model::SingletonBehaviour;
 use crate::rest::{narrowing, Site};
 
 pub(crate) async fn root(ctx: Ctx, site: Site) -> ApiResult<HttpResponse> {
@@ -36,9 +37,11 @@ pub(crate) async fn root(ctx: Ctx, site: Site) -> ApiResult<HttpResponse> {
             );
         }
     }
-    if let Some(cart) = site.model.singleton {
-        map.insert(cart.path.into(), links.link(cart.path));
-        map.insert("orders".into(), links.link("orders"));
+    if let Some(singleton) = site.model.singleton {
+        map.insert(singleton.path.into(), links.link(singleton.path));
+        if singleton.behaviour == SingletonBehaviour::Cart {
+            map.insert("orders".into(), links.link("orders"));
+        }
     }
     map.insert("health".into(), links.link("health"));
     map.insert("openapi".into(), links.link("openapi.json"));

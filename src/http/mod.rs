@@ -6,8 +6,11 @@ pub(crate) mod auth;
 pub(crate) mod body;
 pub(crate) mod routes;
 
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::Value;
 use url::Url;
@@ -195,4 +198,23 @@ pub(crate) fn path_id(text: &str) -> ApiResult<i64> {
     }
     text.parse()
         .map_err(|_| ApiError::NotFound(format!("no resource with id {text:?}")))
+}
+
+/// Middleware for every path about one account's own resources (a singleton, its items and
+/// parts, orders): each answer, errors included, is
+/// `Cache-Control: private` and varies by `Authorization`. The same URL shows each account
+/// its own, and a 404 or 409 tells as much about it as a 200 does.
+pub(crate) async fn private(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    // Replaces the `Vary: Accept` of the representation: both select what is shown.
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    Ok(response)
 }

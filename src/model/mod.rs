@@ -75,6 +75,23 @@ pub(crate) struct Singleton {
     pub(crate) items: &'static Entity,
     /// The parts it is split into.
     pub(crate) parts: &'static [Part],
+    /// What serves it.
+    pub(crate) behaviour: SingletonBehaviour,
+    /// The table of its rows, one per owner.
+    pub(crate) table: &'static str,
+    /// The column of that table naming the owner.
+    pub(crate) owner_column: &'static str,
+    /// The column of the items' table naming the singleton's row.
+    pub(crate) items_column: &'static str,
+}
+
+/// What serves a singleton.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SingletonBehaviour {
+    /// The generic machinery: the owner's items and parts, behind the owner's token.
+    Plain,
+    /// The shop's cart: a summary with totals and shipping, card parts and checkout.
+    Cart,
 }
 
 /// One singleton part: its fields are columns of the singleton's row.
@@ -89,6 +106,8 @@ pub(crate) struct Part {
 /// What a singleton part holds, and so which behaviour serves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PartKind {
+    /// Fields of the singleton's row, read and replaced together.
+    Fields,
     /// The address orders ship to.
     Shipping,
     /// The billing address; the shipping address while never set.

@@ -14,7 +14,7 @@ use crate::db::{self, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::hal::{Item, Links};
 use crate::http::{auth, Body, Ctx, Registrar, Routes};
-use crate::model::{Auth, Children, Entity, View, MAX_ITEM_LINKS};
+use crate::model::{Auth, Children, Entity, SingletonBehaviour, View, MAX_ITEM_LINKS};
 
 /// Registers `/{path}` and `/{path}/{id}` with list, create, read, replace, patch and
 /// delete, plus what the styles of the pairs it takes part in add.
@@ -211,6 +211,7 @@ async fn create(
         .db(move |conn| {
             db::write(conn, |conn| {
                 let id = insert_from_body(conn, &links, entity, &body)?;
+                create_singleton(conn, site, entity, id)?;
                 let extra = match entity.after_create {
                     Some(hook) => hook(conn, id)?,
                     None => Map::new(),
@@ -232,6 +233,24 @@ async fn create(
         );
     }
     Ok(response)
+}
+
+/// A generic singleton exists from the moment its owner does: made in the transaction
+/// that creates the owner. (The cart is made by its own behaviour.)
+pub(crate) fn create_singleton(
+    conn: &mut db::DbConn,
+    site: Site,
+    entity: &'static Entity,
+    id: i64,
+) -> ApiResult<()> {
+    match site.model.singleton {
+        Some(one)
+            if one.behaviour == SingletonBehaviour::Plain && std::ptr::eq(one.owner, entity) =>
+        {
+            one.create(conn, id)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// PUT (`patch == false`) and PATCH (a JSON merge patch of the writable properties;

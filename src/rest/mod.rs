@@ -14,13 +14,14 @@ pub(crate) mod openapi;
 mod pairs;
 mod query_form;
 pub(crate) mod render;
+mod singleton;
 pub(crate) mod style;
 mod sub_resources;
 
 pub(crate) use style::{PairStyle, Site};
 
 use crate::http::Registrar;
-use crate::model::Model;
+use crate::model::{Model, SingletonBehaviour};
 
 /// Every style the machinery knows, in the order their templates and `/rels` text are
 /// asked for. A new style is a module and a line here.
@@ -41,7 +42,7 @@ pub(crate) fn site(model: &'static Model) -> Site {
 }
 
 /// Registers every generic route of the site: each collection, each pair, each
-/// one-to-many relationship.
+/// one-to-many relationship, and the singleton unless the shop serves it.
 pub(crate) fn configure(reg: &mut Registrar, site: Site) {
     for entity in site.model.collections {
         crud::configure(reg, site, entity);
@@ -51,5 +52,10 @@ pub(crate) fn configure(reg: &mut Registrar, site: Site) {
     }
     for children in site.model.children {
         children::configure(reg, site, children);
+    }
+    if let Some(one) = site.model.singleton {
+        if one.behaviour == SingletonBehaviour::Plain {
+            singleton::configure(reg, site, one);
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::model::children::AfterWrite;
 use crate::model::entity::AfterCreate;
 use crate::model::{
     Access, Auth, Children, Demo, Entity, Field, Kind, Model, Pair, Parent, Part, PartKind, Side,
-    Singleton, Styles, Tables,
+    Singleton, SingletonBehaviour, Styles, Tables,
 };
 use crate::shop::{accounts, invoices};
 
@@ -702,19 +702,22 @@ pub(crate) fn build(file: &File) -> Result<&'static Model, Vec<Problem>> {
         if let Some(name) = &resource.on_create {
             match name.get_ref().as_str() {
                 "open-account" => {
-                    let owns = file
-                        .singleton
-                        .as_ref()
-                        .is_some_and(|s| s.owner.get_ref() == resource.path.get_ref());
-                    if !owns {
-                        checked.problems.push(problem(name, &item, "open-account gives each new account its singleton: it needs a [singleton] whose owner is this resource"));
+                    let owns_cart = file.singleton.as_ref().is_some_and(|s| {
+                        s.owner.get_ref() == resource.path.get_ref()
+                            && s.behaviour.as_ref().is_some_and(|b| b.get_ref() == "cart")
+                    });
+                    if !owns_cart {
+                        checked.problems.push(problem(name, &item, "open-account gives each new account its cart: it needs a [singleton] with behaviour = \"cart\" whose owner is this resource"));
                     }
                     behaviours[r] = Some(accounts::open_account);
                 }
+                "issue-token" => behaviours[r] = Some(accounts::issue_token),
                 other => checked.problems.push(problem(
                     name,
                     &item,
-                    format!("unknown behaviour {other:?}; on_create knows open-account"),
+                    format!(
+                        "unknown behaviour {other:?}; on_create knows issue-token and open-account"
+                    ),
                 )),
             }
         }
@@ -777,45 +780,6 @@ pub(crate) fn build(file: &File) -> Result<&'static Model, Vec<Problem>> {
             })))
         })
         .collect();
-    let singleton = file.singleton.as_ref().map(|decl| {
-        let parts: Vec<Part> = decl
-            .parts
-            .iter()
-            .filter_map(|part| {
-                let kind = match part.kind.get_ref().as_str() {
-                    "shipping" => PartKind::Shipping,
-                    "billing" => PartKind::Billing,
-                    "card" => PartKind::Card,
-                    other => {
-                        checked.problems.push(problem(
-                            &part.kind,
-                            &format!("singleton {:?}", decl.path.get_ref()),
-                            format!(
-                                "unknown part kind {other:?}; a part is shipping, billing or card"
-                            ),
-                        ));
-                        return None;
-                    }
-                };
-                Some(Part {
-                    entity: entity(checked.by_path[part.resource.get_ref()]),
-                    kind,
-                })
-            })
-            .collect();
-        let singleton: &'static Singleton = Box::leak(Box::new(Singleton {
-            path: leak(decl.path.get_ref()),
-            owner: entity(checked.by_path[decl.owner.get_ref()]),
-            items: entity(checked.by_path[decl.items.get_ref()]),
-            parts: Box::leak(parts.into_boxed_slice()),
-        }));
-        singleton
-    });
-    if !checked.problems.is_empty() {
-        return Err(checked.problems);
-    }
-    let collections: Vec<&'static Entity> =
-        (0..n).filter(|r| !not_collection[*r]).map(entity).collect();
     let tables = match file.tables.as_ref().map(|t| t.get_ref().as_str()) {
         None | Some("generated") => Tables::Generated,
         Some("bookshop-migrations") => Tables::BookshopMigrations,
@@ -825,10 +789,15 @@ pub(crate) fn build(file: &File) -> Result<&'static Model, Vec<Problem>> {
                 "unknown table source {other:?}; tables are generated (the default) or bookshop-migrations"))]);
         }
     };
-    if let (Some(decl), Tables::Generated) = (&file.singleton, tables) {
-        return Err(vec![problem(&decl.path, &format!("singleton {:?}", decl.path.get_ref()),
-            "a singleton is served by the cart behaviours, which need the bookshop's tables: tables = \"bookshop-migrations\"")]);
+    let singleton = file
+        .singleton
+        .as_ref()
+        .and_then(|decl| build_singleton(&mut checked, decl, tables, &entity));
+    if !checked.problems.is_empty() {
+        return Err(checked.problems);
     }
+    let collections: Vec<&'static Entity> =
+        (0..n).filter(|r| !not_collection[*r]).map(entity).collect();
     let demo = build_demo(&mut checked, &built, &pairs);
     if !checked.problems.is_empty() {
         return Err(checked.problems);
@@ -1371,4 +1340,113 @@ fn build_demo(
         }
     }
     out
+}
+
+/// The singleton: the cart (the shop's behaviours, on the bookshop's tables) or the
+/// generic one, with its table and columns.
+fn build_singleton(
+    checked: &mut Checked,
+    decl: &super::file::SingletonDecl,
+    tables: Tables,
+    entity: &dyn Fn(usize) -> &'static Entity,
+) -> Option<&'static Singleton> {
+    let item = format!("singleton {:?}", decl.path.get_ref());
+    let behaviour = match decl.behaviour.as_ref().map(|b| b.get_ref().as_str()) {
+        None => SingletonBehaviour::Plain,
+        Some("cart") => SingletonBehaviour::Cart,
+        Some(other) => {
+            let at = decl.behaviour.as_ref()?;
+            checked.problems.push(problem(at, &item, format!(
+                "unknown behaviour {other:?}; a singleton is the generic one (no behaviour) or the cart")));
+            return None;
+        }
+    };
+    if behaviour == SingletonBehaviour::Cart && tables != Tables::BookshopMigrations {
+        let at = decl.behaviour.as_ref()?;
+        checked.problems.push(problem(
+            at,
+            &item,
+            "the cart's behaviours need the bookshop's tables: tables = \"bookshop-migrations\"",
+        ));
+    }
+    if behaviour == SingletonBehaviour::Plain && tables != Tables::Generated {
+        checked.problems.push(problem(
+            &decl.path,
+            &item,
+            "a generic singleton's table comes from the file: it needs generated tables",
+        ));
+    }
+    let owner = entity(checked.by_path[decl.owner.get_ref()]);
+    let items = entity(checked.by_path[decl.items.get_ref()]);
+    if behaviour == SingletonBehaviour::Plain && owner.after_create.is_none() {
+        checked.problems.push(problem(
+            &decl.owner,
+            &item,
+            format!(
+            "the owner reaches its singleton with its token: give {:?} on_create = \"issue-token\"",
+            owner.path),
+        ));
+    }
+    let named = |value: &Option<Spanned<String>>, default: String, checked: &mut Checked| {
+        let name = value.as_ref().map_or(default, |v| v.get_ref().clone());
+        if !is_identifier(&name) {
+            checked.problems.push(Problem {
+                span: value.as_ref().map(Spanned::span).or(Some(decl.path.span())),
+                item: item.clone(),
+                message: format!("{name:?} is not an identifier like [a-z][a-z0-9_]*"),
+            });
+        }
+        leak(&name)
+    };
+    let table = named(&decl.table, decl.path.get_ref().replace('-', "_"), checked);
+    let owner_column = named(
+        &decl.owner_column,
+        format!("{}_id", snake_case(owner.name).replace(' ', "_")),
+        checked,
+    );
+    let items_column = named(&decl.items_column, format!("{table}_id"), checked);
+    let mut parts = Vec::new();
+    for part in &decl.parts {
+        let kind = match part.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("fields") => PartKind::Fields,
+            Some("shipping") => PartKind::Shipping,
+            Some("billing") => PartKind::Billing,
+            Some("card") => PartKind::Card,
+            Some(other) => {
+                checked.problems.push(problem(part.kind.as_ref()?, &item, format!(
+                    "unknown part kind {other:?}; a part is fields, or for the cart shipping, billing or card")));
+                continue;
+            }
+        };
+        if (kind == PartKind::Fields) != (behaviour == SingletonBehaviour::Plain) {
+            checked.problems.push(problem(&part.resource, &item, if kind == PartKind::Fields {
+                "the cart's parts are shipping, billing or card"
+            } else {
+                "shipping, billing and card parts are the cart's: give the singleton behaviour = \"cart\""
+            }));
+        }
+        let part_entity = entity(checked.by_path[part.resource.get_ref()]);
+        if behaviour == SingletonBehaviour::Plain && part_entity.table != table {
+            checked.problems.push(problem(
+                &part.resource,
+                &item,
+                format!(
+                "a part's fields are columns of the singleton's row: its table must be {table:?}"),
+            ));
+        }
+        parts.push(Part {
+            entity: part_entity,
+            kind,
+        });
+    }
+    Some(Box::leak(Box::new(Singleton {
+        path: leak(decl.path.get_ref()),
+        owner,
+        items,
+        parts: Box::leak(parts.into_boxed_slice()),
+        behaviour,
+        table,
+        owner_column,
+        items_column,
+    })))
 }

@@ -5,7 +5,7 @@
 use crate::db::{self, DbConn, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::hal::Links;
-use crate::model::{Demo, Model};
+use crate::model::{Demo, Model, SingletonBehaviour};
 
 /// Loads the model's demo data; an error names the row that failed and nothing is kept.
 pub(crate) fn load(conn: &mut DbConn, model: &Model) -> ApiResult<()> {
@@ -38,6 +38,12 @@ pub(crate) fn load(conn: &mut DbConn, model: &Model) -> ApiResult<()> {
                             values.push((owner.column, Value::Int(*id)));
                         }
                         let id = entity.insert(conn, &values).map_err(named)?;
+                        if let Some(one) = model.singleton.filter(|one| {
+                            one.behaviour == SingletonBehaviour::Plain
+                                && std::ptr::eq(one.owner, *entity)
+                        }) {
+                            one.create(conn, id).map_err(named)?;
+                        }
                         if let Some(hook) = entity.after_create {
                             hook(conn, id).map_err(named)?;
                         }

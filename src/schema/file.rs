@@ -220,6 +220,18 @@ pub(crate) struct SingletonDecl {
     /// The path of its items.
     #[schemars(with = "String")]
     pub(crate) items: Spanned<String>,
+    /// `cart` (the shop's cart; the bookshop's tables) or, by default, the generic one.
+    #[schemars(with = "Option<String>")]
+    pub(crate) behaviour: Option<Spanned<String>>,
+    /// The table of its rows; by default the path with `-` as `_`.
+    #[schemars(with = "Option<String>")]
+    pub(crate) table: Option<Spanned<String>>,
+    /// The column naming the owner; by default the owner's singular name and `_id`.
+    #[schemars(with = "Option<String>")]
+    pub(crate) owner_column: Option<Spanned<String>>,
+    /// The items' column naming the singleton's row; by default the table and `_id`.
+    #[schemars(with = "Option<String>")]
+    pub(crate) items_column: Option<Spanned<String>>,
     /// Its parts.
     #[serde(default, rename = "part")]
     pub(crate) parts: Vec<PartDecl>,
@@ -232,7 +244,7 @@ pub(crate) struct PartDecl {
     /// The part's resource path.
     #[schemars(with = "String")]
     pub(crate) resource: Spanned<String>,
-    /// `shipping`, `billing` or `card`.
-    #[schemars(with = "String")]
-    pub(crate) kind: Spanned<String>,
+    /// `fields` (the default), or for the cart `shipping`, `billing` or `card`.
+    #[schemars(with = "Option<String>")]
+    pub(crate) kind: Option<Spanned<String>>,
 }

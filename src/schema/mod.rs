@@ -301,11 +301,7 @@ mod tests {
             "on_create = \"open-account\"\n",
         );
         let text = text.replacen("owner = \"users\"", "owner = \"customers\"", 1);
-        assert_problem(
-            &text,
-            "\"open-account\"",
-            "needs a [singleton] whose owner is this resource",
-        );
+        assert_problem(&text, "\"open-account\"", "whose owner is this resource");
         let text = bookshop_with(
             "on_create = \"open-account\"",
             "on_create = \"send-flowers\"",

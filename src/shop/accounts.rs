@@ -1,5 +1,5 @@
-//! Accounts: creating a user gives them their cart and their API token, in the creating
-//! transaction (a user has a cart from the moment they exist; the token is shown once).
+//! Accounts: creating an account gives it its API token (shown once) and, for the
+//! bookshop's users, their cart, in the creating transaction.
 
 use serde_json::{Map, Value};
 
@@ -8,9 +8,14 @@ use crate::db::{self, DbConn, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::hash;
 
-/// The `after_create` behaviour of the account resource (users): its cart and its token.
+/// The `open-account` behaviour of the bookshop's users: their cart and their token.
 pub(crate) fn open_account(conn: &mut DbConn, id: i64) -> ApiResult<Map<String, Value>> {
     owner::create_for(conn, id)?;
+    issue_token(conn, id)
+}
+
+/// The `issue-token` behaviour of an account resource: its API token, shown once.
+pub(crate) fn issue_token(conn: &mut DbConn, id: i64) -> ApiResult<Map<String, Value>> {
     let token = issue(conn, id)?;
     Ok(Map::from_iter([("token".to_owned(), Value::String(token))]))
 }

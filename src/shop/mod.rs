@@ -17,7 +17,7 @@ use actix_web::middleware::from_fn;
 
 use context::Shop;
 
-use crate::http::{Body, Ctx, Registrar, Routes};
+use crate::http::{self, Body, Ctx, Registrar, Routes};
 use crate::model::Singleton;
 use crate::rest::Site;
 
@@ -25,7 +25,7 @@ use crate::rest::Site;
 /// `/orders…`; every answer about them is private to the user.
 pub(crate) fn configure(reg: &mut Registrar, site: Site, cart: &'static Singleton) {
     let shop = Shop::new(site, cart);
-    let private = |r: actix_web::Resource| r.wrap(from_fn(owner::private));
+    let private = |r: actix_web::Resource| r.wrap(from_fn(http::private));
     let path = cart.path;
     reg.add_wrapped(
         Routes::new(&format!("/{path}")).get(move |ctx: Ctx| cart::summary(ctx, shop, false)),

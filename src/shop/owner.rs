@@ -1,11 +1,6 @@
 //! Whose cart a request may see: the authenticated user's own, created with them, and
 //! every answer about it private to them.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
-
 use crate::clock::Utc;
 use crate::db::{self, DbConn, Sql};
 use crate::error::{ApiError, ApiResult};
@@ -70,24 +65,6 @@ pub(crate) fn touch(conn: &mut DbConn, cart_id: i64) -> ApiResult<()> {
         .bind(cart_id);
     sql.execute(conn)?;
     Ok(())
-}
-
-/// Middleware for every path about the cart or orders: each answer, errors included, is
-/// `Cache-Control: private` and varies by `Authorization`. The same URL shows each user
-/// their own cart, and a 404 or 409 tells as much about it as a 200 does.
-pub(crate) async fn private(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut response = next.call(req).await?;
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
-    // Replaces the `Vary: Accept` of the representation: both select what is shown.
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Authorization"),
-    );
-    Ok(response)
 }
 
 /// Runs `work` on the blocking pool with the authenticated user's cart (401 without a

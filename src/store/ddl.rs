@@ -170,6 +170,9 @@ fn tables(model: &Model) -> Vec<Table> {
         });
     };
     for entity in model.entities() {
+        let is_part = model
+            .singleton
+            .is_some_and(|s| s.parts.iter().any(|p| std::ptr::eq(p.entity, entity)));
         table(entity.table, &mut by_name);
         let t = by_name.get_mut(entity.table).expect("just made");
         if let Some(parent) = entity.parent {
@@ -192,10 +195,71 @@ fn tables(model: &Model) -> Vec<Table> {
             if let Kind::Ref { target, .. } = field.kind {
                 t.refers_to.insert(target.table.to_owned());
             }
-            for column in field_columns(model, entity, field) {
+            for mut column in field_columns(model, entity, field) {
+                if is_part {
+                    // A part's fields are unset until its first PUT.
+                    column.rules = column.rules.replace(" NOT NULL", "");
+                    column.needs_rows_rewritten = false;
+                }
                 t.column(column);
             }
         }
+    }
+    if let Some(singleton) = model.singleton {
+        // One row per owner, gone with it; the items hang on the row.
+        table(singleton.table, &mut by_name);
+        let t = by_name.get_mut(singleton.table).expect("just made");
+        t.column(Column {
+            name: singleton.owner_column.to_owned(),
+            class: Class::Integer,
+            rules: format!(
+                " NOT NULL UNIQUE REFERENCES {} (id) ON DELETE CASCADE",
+                singleton.owner.table
+            ),
+            needs_rows_rewritten: true,
+        });
+        t.refers_to.insert(singleton.owner.table.to_owned());
+        if let Some(items) = by_name.get_mut(singleton.items.table) {
+            items.column(Column {
+                name: singleton.items_column.to_owned(),
+                class: Class::Integer,
+                rules: format!(
+                    " NOT NULL REFERENCES {} (id) ON DELETE CASCADE",
+                    singleton.table
+                ),
+                needs_rows_rewritten: true,
+            });
+            items.refers_to.insert(singleton.table.to_owned());
+            items.indexes.push(format!(
+                "CREATE INDEX {0}_{1} ON {0} ({1}, id)",
+                singleton.items.table, singleton.items_column
+            ));
+        }
+    }
+    // Accounts that get a token when they are made: the tokens, stored hashed.
+    if let Some(account) = model
+        .entities()
+        .into_iter()
+        .find(|e| e.after_create.is_some())
+    {
+        table("api_tokens", &mut by_name);
+        let t = by_name.get_mut("api_tokens").expect("just made");
+        t.column(Column {
+            name: "user_id".to_owned(),
+            class: Class::Integer,
+            rules: format!(
+                " NOT NULL REFERENCES {} (id) ON DELETE CASCADE",
+                account.table
+            ),
+            needs_rows_rewritten: true,
+        });
+        t.column(Column {
+            name: "hash".to_owned(),
+            class: Class::Text,
+            rules: " NOT NULL".to_owned(),
+            needs_rows_rewritten: true,
+        });
+        t.refers_to.insert(account.table.to_owned());
     }
     for children in model.children.iter().filter(|c| !c.dependent) {
         if let Some(t) = by_name.get_mut(children.child.table) {

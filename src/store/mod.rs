@@ -6,5 +6,6 @@ pub(crate) mod children;
 pub(crate) mod ddl;
 pub(crate) mod entity;
 pub(crate) mod links;
+pub(crate) mod singleton;
 
 pub(crate) use entity::{Assignment, Row};

@@ -337,7 +337,156 @@ mod a_new_database_gets_the_schemas_demo_data {
     }
 }
 
+/// A new cook and the token their creation answered with, once.
+async fn cook_with_token(app: &TestApp, handle: &str) -> (i64, String) {
+    let created = app
+        .post(
+            "/cooks",
+            json!({ "name": format!("Cook {handle}"), "handle": handle }),
+        )
+        .await;
+    created.assert_status(201);
+    assert_eq!(created.header("cache-control").as_deref(), Some("no-store"));
+    let body = created.json();
+    let token = body["token"].as_str().expect("a token, once").to_owned();
+    (body["id"].as_i64().expect("an id"), token)
+}
+
+async fn a_cooks_shopping_list_exists_with_the_cook_and_is_theirs_alone(app: TestApp) {
+    let (ada, token) = cook_with_token(&app, "ada").await;
+    let (grace, other) = cook_with_token(&app, "grace").await;
+    let bearer = format!("Bearer {token}");
+    let auth = [("Authorization", bearer.as_str())];
+
+    let list = app
+        .send(reqwest::Method::GET, "/shopping-list", &auth, None)
+        .await;
+    list.assert_status(200);
+    assert_eq!(list.header("cache-control").as_deref(), Some("private"));
+    let body = list.json();
+    assert_eq!(body["itemCount"], 0);
+    assert_eq!(body["_links"]["self"]["href"], app.url("/shopping-list"));
+    assert_eq!(
+        body["_links"]["owner"]["href"],
+        app.url(&format!("/cooks/{ada}"))
+    );
+    assert_eq!(
+        body["_links"]["delivery"]["href"],
+        app.url("/shopping-list/delivery")
+    );
+    let same = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/cooks/{ada}/shopping-list"),
+            &auth,
+            None,
+        )
+        .await;
+    assert_eq!(same.json(), body);
+    app.send(
+        reqwest::Method::GET,
+        &format!("/cooks/{grace}/shopping-list"),
+        &auth,
+        None,
+    )
+    .await
+    .assert_problem(403);
+    let anonymous = app.get("/shopping-list").await;
+    anonymous.assert_problem(401);
+    assert!(anonymous
+        .header("www-authenticate")
+        .unwrap_or_default()
+        .starts_with("Bearer"));
+    app.send(reqwest::Method::DELETE, "/shopping-list", &auth, None)
+        .await
+        .assert_problem(405);
+
+    // Items go into the owner's list and only theirs.
+    let added = app
+        .send(
+            reqwest::Method::POST,
+            "/shopping-list/items",
+            &auth,
+            Some((
+                "application/json",
+                json!({ "what": "leeks", "grams": 500 }).to_string(),
+            )),
+        )
+        .await;
+    added.assert_status(201);
+    let item = added.json();
+    assert_eq!(
+        item["_links"]["self"]["href"],
+        app.url(&format!("/shopping-list/items/{}", item["id"]))
+    );
+    let list = app
+        .send(reqwest::Method::GET, "/shopping-list", &auth, None)
+        .await
+        .json();
+    assert_eq!(list["itemCount"], 1);
+    assert_eq!(list["_links"]["items"][0]["title"], "leeks");
+    let others = format!("Bearer {other}");
+    let other_auth = [("Authorization", others.as_str())];
+    let theirs = app
+        .send(
+            reqwest::Method::GET,
+            "/shopping-list/items",
+            &other_auth,
+            None,
+        )
+        .await
+        .json();
+    assert!(embedded_ids(&theirs, "items").is_empty());
+    app.send(
+        reqwest::Method::GET,
+        &format!("/shopping-list/items/{}", item["id"]),
+        &other_auth,
+        None,
+    )
+    .await
+    .assert_problem(404);
+
+    // The delivery part: unset, then replaced, then read back.
+    let delivery = app
+        .send(reqwest::Method::GET, "/shopping-list/delivery", &auth, None)
+        .await
+        .json();
+    assert_eq!(delivery["street"], serde_json::Value::Null);
+    let put = app
+        .send(
+            reqwest::Method::PUT,
+            "/shopping-list/delivery",
+            &auth,
+            Some((
+                "application/json",
+                json!({ "street": "1 Quay", "city": "Kiel", "day": "2026-12-24" }).to_string(),
+            )),
+        )
+        .await;
+    put.assert_status(200);
+    assert_eq!(put.json()["city"], "Kiel");
+    app.send(
+        reqwest::Method::PUT,
+        "/shopping-list/delivery",
+        &auth,
+        Some((
+            "application/json",
+            json!({ "street": "1 Quay" }).to_string(),
+        )),
+    )
+    .await
+    .assert_problem(400);
+
+    // The list goes with its cook.
+    app.delete(&format!("/cooks/{ada}"))
+        .await
+        .assert_status(204);
+    assert_eq!(app.count("shopping_lists").await, 1);
+    assert_eq!(app.count("shopping_list_items").await, 0);
+}
+
 on_both_backends_with_recipes!(
+    a_cooks_shopping_list_exists_with_the_cook_and_is_theirs_alone,
     the_root_links_the_schemas_collections_and_nothing_else,
     a_cooks_recipes_are_the_same_under_the_cook_and_by_query,
     a_cook_with_recipes_cannot_be_deleted_and_a_handle_is_unique,
