@@ -189,3 +189,35 @@ pub(crate) fn custom(links: &Links, templates: &[(&str, String, &str, &str, Vec<
     }
     Value::Object(out)
 }
+
+/// The templates of a singleton's part: `default` replaces it (PUT, with `properties`),
+/// `update` patches it (the same properties, none required).
+pub(crate) fn part(links: &Links, entity: &Entity, properties: Vec<Value>) -> Value {
+    let optional: Vec<Value> = properties
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            p["required"] = json!(false);
+            p
+        })
+        .collect();
+    custom(
+        links,
+        &[
+            (
+                "default",
+                format!("Replace the {}", entity.name),
+                "PUT",
+                entity.path,
+                properties,
+            ),
+            (
+                "update",
+                format!("Update the {}", entity.name),
+                "PATCH",
+                entity.path,
+                optional,
+            ),
+        ],
+    )
+}

@@ -333,19 +333,7 @@ fn part_forms(ctx: &Ctx, part: &Part, mut item: Item) -> Item {
     }
     let entity = part.entity;
     let properties = forms::properties(&ctx.links, entity, true, None);
-    let optional: Vec<Value> = properties
-        .iter()
-        .cloned()
-        .map(|mut p| {
-            p["required"] = json!(false);
-            p
-        })
-        .collect();
-    let target = ctx.links.href(entity.path);
-    item.body["_templates"] = json!({
-        "default": template(format!("Replace the {}", entity.name), "PUT", &target, Some("application/json"), properties),
-        "update": template(format!("Update the {}", entity.name), "PATCH", &target, Some("application/json"), optional),
-    });
+    item.body["_templates"] = forms::part(&ctx.links, entity, properties);
     item
 }
 

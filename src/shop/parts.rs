@@ -75,33 +75,7 @@ fn forms(ctx: &Ctx, part: &'static Part, mut item: Item) -> Item {
             }
         }
     }
-    let optional: Vec<Value> = properties
-        .iter()
-        .cloned()
-        .map(|mut p| {
-            p["required"] = json!(false);
-            p
-        })
-        .collect();
-    item.body["_templates"] = forms::custom(
-        &ctx.links,
-        &[
-            (
-                "default",
-                format!("Replace the {}", entity.name),
-                "PUT",
-                entity.path,
-                properties,
-            ),
-            (
-                "update",
-                format!("Update the {}", entity.name),
-                "PATCH",
-                entity.path,
-                optional,
-            ),
-        ],
-    );
+    item.body["_templates"] = forms::part(&ctx.links, entity, properties);
     item
 }
 
