@@ -34,6 +34,18 @@ pub(crate) enum Kind {
     },
     /// A calendar date, `YYYY-MM-DD`.
     Date,
+    /// A moment in UTC, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, which sorts chronologically.
+    Timestamp,
+    /// An exact decimal with `scale` decimals, stored scaled by 10^`scale`, between `min`
+    /// and `max` (both scaled).
+    Decimal {
+        /// Decimal places.
+        scale: u32,
+        /// The least value, scaled.
+        min: i64,
+        /// The greatest value, scaled.
+        max: i64,
+    },
     /// One of a fixed set of strings.
     Choice(&'static [&'static str]),
     /// Money: an exact decimal string with two decimals, stored in cents.

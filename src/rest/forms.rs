@@ -64,6 +64,14 @@ pub(crate) fn properties(
                         "maxItems": 1,
                     });
                 }
+                Kind::Timestamp => {
+                    property["type"] = json!("text");
+                    property["regex"] = json!(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$");
+                }
+                Kind::Decimal { scale, .. } => {
+                    property["type"] = json!("text");
+                    property["regex"] = json!(format!(r"^-?\d+(\.\d{{1,{scale}}})?$"));
+                }
                 Kind::Money => {
                     property["type"] = json!("text");
                     property["regex"] = json!(r"^\d+(\.\d{1,2})?$");

@@ -185,6 +185,35 @@ impl Entity {
                     value.clone(),
                 ))
             }
+            Kind::Timestamp => {
+                let text = value.as_str().unwrap_or("");
+                if !is_timestamp(text) {
+                    return Err("must be a UTC timestamp like \"2026-11-22T09:30:00Z\"".into());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Text(text.to_owned()))],
+                    value.clone(),
+                ))
+            }
+            Kind::Decimal { scale, min, max } => {
+                let text = decimal_text(value)?;
+                let range = || {
+                    format!(
+                        "must be a decimal from {} to {} with at most {scale} decimals",
+                        decimal::format(min, scale),
+                        decimal::format(max, scale)
+                    )
+                };
+                let scaled =
+                    decimal::parse(&text, scale).map_err(|e| format!("{}: {}", range(), e.0))?;
+                if !(min..=max).contains(&scaled) {
+                    return Err(range());
+                }
+                Ok((
+                    vec![(field.column, db::Value::Int(scaled))],
+                    Value::String(decimal::format(scaled, scale)),
+                ))
+            }
             Kind::Choice(choices) => {
                 let text = value.as_str().unwrap_or("");
                 if !choices.contains(&text) {
@@ -248,9 +277,36 @@ fn default_of(field: &Field) -> Vec<Assignment> {
         | Kind::Email { .. }
         | Kind::Int { .. }
         | Kind::Date
+        | Kind::Timestamp
+        | Kind::Decimal { .. }
         | Kind::Choice(_)
         | Kind::Ref { .. } => vec![(field.column, db::Value::Null)],
     }
+}
+
+/// A UTC timestamp: a date, `T`, a valid time of day, optional fractional seconds, `Z`.
+fn is_timestamp(text: &str) -> bool {
+    let (Some(date), Some(rest)) = (text.get(..10), text.get(10..)) else {
+        return false;
+    };
+    let Some(time) = rest.strip_prefix('T').and_then(|t| t.strip_suffix('Z')) else {
+        return false;
+    };
+    let (clock, fraction) = time.split_once('.').unwrap_or((time, "0"));
+    let parts: Vec<&str> = clock.split(':').collect();
+    let two = |text: &str, most: u32| {
+        text.len() == 2
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && text.parse::<u32>().is_ok_and(|n| n <= most)
+    };
+    filter::is_date(date)
+        && parts.len() == 3
+        && two(parts[0], 23)
+        && two(parts[1], 59)
+        && two(parts[2], 59)
+        && !fraction.is_empty()
+        && fraction.len() <= 9
+        && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A plausible email address: one `@`, a local part, a dotted domain, no spaces.

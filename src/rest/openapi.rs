@@ -55,6 +55,10 @@ pub(crate) fn field_schema(kind: Kind) -> Value {
         Kind::Email { .. } => json!({ "type": "string", "format": "email" }),
         Kind::Int { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
         Kind::Date => json!({ "type": "string", "format": "date" }),
+        Kind::Timestamp => json!({ "type": "string", "format": "date-time" }),
+        Kind::Decimal { scale, .. } => {
+            json!({ "type": "string", "pattern": format!(r"^-?\d+(\.\d{{1,{scale}}})?$") })
+        }
         Kind::Choice(choices) => json!({ "type": "string", "enum": choices }),
         Kind::Money => json!({ "type": "string", "pattern": r"^\d+\.\d{2}$" }),
         Kind::Share { .. } => json!({ "type": "string", "pattern": r"^\d(\.\d{1,4})?$" }),
@@ -76,6 +80,10 @@ pub(crate) fn field_example(entity: &Entity, name: &str, kind: Kind, n: usize) -
         Kind::Email { .. } => json!(format!("reader{n}@example.org")),
         Kind::Int { min, .. } => json!(min.max(1)),
         Kind::Date => json!("2026-11-01"),
+        Kind::Timestamp => json!("2026-11-01T09:30:00Z"),
+        Kind::Decimal { scale, min, max } => {
+            json!(crate::decimal::format(0.clamp(min, max), scale))
+        }
         Kind::Choice(choices) => json!(choices.first().copied().unwrap_or_default()),
         Kind::Money => json!("9.99"),
         Kind::Share { .. } => json!("0.0500"),

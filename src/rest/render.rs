@@ -42,6 +42,9 @@ pub(crate) fn body(entity: &Entity, links: &Links, row: &Row) -> Map<String, Val
             Kind::Money => raw.as_i64().map_or(Value::Null, |cents| {
                 Value::String(decimal::format(cents, 2))
             }),
+            Kind::Decimal { scale, .. } => raw.as_i64().map_or(Value::Null, |scaled| {
+                Value::String(decimal::format(scaled, scale))
+            }),
             Kind::Ref { target, rel } => {
                 if let Some(id) = raw.as_i64() {
                     link_map.insert(rel.into(), links.link(&target.item_path(id)));
@@ -52,6 +55,7 @@ pub(crate) fn body(entity: &Entity, links: &Links, row: &Row) -> Map<String, Val
             | Kind::Email { .. }
             | Kind::Int { .. }
             | Kind::Date
+            | Kind::Timestamp
             | Kind::Choice(_)
             | Kind::Share { .. } => raw,
         };

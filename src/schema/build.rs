@@ -89,6 +89,8 @@ enum Ty {
     Email(String),
     Int(i64, i64),
     Date,
+    Timestamp,
+    Decimal(u32, i64, i64),
     Choice(Vec<String>),
     Money,
     Share(String, Option<(String, usize)>),
@@ -257,6 +259,48 @@ impl<'f> Checked<'f> {
                 Ty::Int(min, max)
             }
             "date" => Ty::Date,
+            "timestamp" => Ty::Timestamp,
+            "decimal" => {
+                let scale = match &field.scale {
+                    Some(scale) if (1..=9).contains(scale.get_ref()) => *scale.get_ref() as u32,
+                    Some(scale) => {
+                        self.problems
+                            .push(problem(scale, &item, "`scale` is 1 to 9 decimals"));
+                        return None;
+                    }
+                    None => {
+                        self.problems.push(problem(
+                            ty,
+                            &item,
+                            "a decimal field needs `scale`, its decimals",
+                        ));
+                        return None;
+                    }
+                };
+                let factor = 10_i64.pow(scale);
+                let bound =
+                    |value: Option<&Spanned<i64>>, default: i64, this: &mut Self| -> Option<i64> {
+                        match value {
+                            None => Some(default),
+                            Some(v) => v.get_ref().checked_mul(factor).or_else(|| {
+                                this.problems.push(problem(
+                                    v,
+                                    &item,
+                                    "this bound is out of range at this scale",
+                                ));
+                                None
+                            }),
+                        }
+                    };
+                let min = bound(field.min.as_ref(), i64::MIN / factor * factor, self)?;
+                let max = bound(field.max.as_ref(), i64::MAX / factor * factor, self)?;
+                if min > max {
+                    self.problems
+                        .push(problem(ty, &item, "`min` is above `max`"));
+                    return None;
+                }
+                Ty::Decimal(scale, min, max)
+            }
             "money" => Ty::Money,
             "choice" => match &field.choices {
                 Some(choices) if !choices.get_ref().is_empty() => {
@@ -313,7 +357,7 @@ impl<'f> Checked<'f> {
             }
             other => {
                 self.problems.push(problem(ty, &item, format!(
-                    "unknown type {other:?}; a field is text, email, int, date, choice, money, share or ref")));
+                    "unknown type {other:?}; a field is text, email, int, decimal, date, timestamp, choice, money, share or ref")));
                 return None;
             }
         })
@@ -325,13 +369,15 @@ impl<'f> Checked<'f> {
             "text" => &["max", "default"],
             "email" => &["key", "default"],
             "int" => &["min", "max", "default"],
+            "decimal" => &["scale", "min", "max", "default"],
             "choice" => &["choices", "default"],
             "share" => &["units", "ceiling", "default"],
             "ref" => &["to", "rel", "default"],
             "computed" => &[],
             _ => &["default"],
         };
-        let given: [(&str, Option<Range<usize>>); 9] = [
+        let given: [(&str, Option<Range<usize>>); 10] = [
+            ("scale", field.scale.as_ref().map(Spanned::span)),
             ("default", field.default.as_ref().map(Spanned::span)),
             ("max", field.max.as_ref().map(Spanned::span)),
             ("min", field.min.as_ref().map(Spanned::span)),
@@ -1097,6 +1143,8 @@ fn build_entity(
             Ty::Email(key) => Kind::Email { key: leak(&key) },
             Ty::Int(min, max) => Kind::Int { min, max },
             Ty::Date => Kind::Date,
+            Ty::Timestamp => Kind::Timestamp,
+            Ty::Decimal(scale, min, max) => Kind::Decimal { scale, min, max },
             Ty::Choice(choices) => {
                 let leaked: Vec<&'static str> = choices.iter().map(|c| leak(c)).collect();
                 Kind::Choice(Box::leak(leaked.into_boxed_slice()))

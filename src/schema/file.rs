@@ -99,7 +99,10 @@ pub(crate) struct FieldDecl {
     /// Text: the most characters.
     #[schemars(with = "Option<i64>")]
     pub(crate) max: Option<Spanned<i64>>,
-    /// Int: the least value.
+    /// Decimal: the decimal places (1 to 9).
+    #[schemars(with = "Option<i64>")]
+    pub(crate) scale: Option<Spanned<i64>>,
+    /// Int and decimal: the least value.
     #[schemars(with = "Option<i64>")]
     pub(crate) min: Option<Spanned<i64>>,
     /// Email: the column holding the lower-cased address (unique ignoring case).

@@ -263,7 +263,7 @@ mod tests {
         assert_problem(
             &text,
             "\"day\"",
-            "a field is text, email, int, date, choice, money, share or ref",
+            "a field is text, email, int, decimal, date, timestamp, choice, money, share or ref",
         );
     }
 

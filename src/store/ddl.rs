@@ -109,7 +109,10 @@ fn field_columns(model: &Model, entity: &Entity, field: &crate::model::Field) ->
                 listed.join(", ")
             ))]
         }
-        Kind::Date => vec![text(format!("{not_null}{unique}"))],
+        Kind::Date | Kind::Timestamp => vec![text(format!("{not_null}{unique}"))],
+        Kind::Decimal { min, max, .. } => vec![integer(format!(
+            "{not_null}{unique} CHECK ({c} BETWEEN {min} AND {max})"
+        ))],
         Kind::Email { key } => vec![
             text(not_null.to_owned()),
             Column {

@@ -62,6 +62,9 @@ impl Entity {
                 }
                 Kind::Int { .. } | Kind::Ref { .. } => (f.column, FieldType::Int),
                 Kind::Date => (f.column, FieldType::Date),
+                // UTC timestamps of one form compare as text in time order.
+                Kind::Timestamp => (f.column, FieldType::Text),
+                Kind::Decimal { scale, .. } => (f.column, FieldType::Decimal { scale }),
                 Kind::Money => (f.column, FieldType::Decimal { scale: 2 }),
                 Kind::Share { units, .. } => (units, FieldType::Decimal { scale: 4 }),
             };

@@ -485,7 +485,68 @@ async fn a_cooks_shopping_list_exists_with_the_cook_and_is_theirs_alone(app: Tes
     assert_eq!(app.count("shopping_list_items").await, 0);
 }
 
+async fn timestamps_and_decimals_are_exact_and_checked(app: TestApp) {
+    let ada = cook(&app, "ada").await;
+    let recipe = app
+        .post(
+            &format!("/cooks/{ada}/recipes"),
+            json!({ "title": "Soup", "publishedAt": "2026-12-02T07:30:00Z" }),
+        )
+        .await;
+    recipe.assert_status(201);
+    assert_eq!(recipe.json()["publishedAt"], "2026-12-02T07:30:00Z");
+    for wrong in [
+        "2026-12-02",
+        "2026-12-02T25:00:00Z",
+        "2026-12-02T07:30:00+01:00",
+    ] {
+        app.post(
+            &format!("/cooks/{ada}/recipes"),
+            json!({ "title": "Stew", "publishedAt": wrong }),
+        )
+        .await
+        .assert_problem(400);
+    }
+
+    let saffron = app
+        .post(
+            "/ingredients",
+            json!({ "name": "saffron", "kind": "spice", "pricePerKilo": "9999.125" }),
+        )
+        .await;
+    saffron.assert_status(201);
+    assert_eq!(saffron.json()["pricePerKilo"], "9999.125");
+    app.create(
+        "/ingredients",
+        json!({ "name": "salt", "kind": "spice", "pricePerKilo": 0.5 }),
+    )
+    .await;
+    for wrong in [
+        json!("1.2345"),
+        json!("-1"),
+        json!("10000.001"),
+        json!("cheap"),
+    ] {
+        app.post(
+            "/ingredients",
+            json!({ "name": "odd", "kind": "other", "pricePerKilo": wrong }),
+        )
+        .await
+        .assert_problem(400);
+    }
+    let dear = app
+        .get(&format!(
+            "/ingredients?filter={}",
+            crate::common::encoded("pricePerKilo > 1")
+        ))
+        .await
+        .json();
+    assert_eq!(embedded(&dear, "ingredients").len(), 1);
+    assert_eq!(embedded(&dear, "ingredients")[0]["name"], "saffron");
+}
+
 on_both_backends_with_recipes!(
+    timestamps_and_decimals_are_exact_and_checked,
     a_cooks_shopping_list_exists_with_the_cook_and_is_theirs_alone,
     the_root_links_the_schemas_collections_and_nothing_else,
     a_cooks_recipes_are_the_same_under_the_cook_and_by_query,
