@@ -1424,8 +1424,8 @@ fn build_singleton(
             "a generic singleton's table comes from the file: it needs generated tables",
         ));
     }
-    let owner = entity(checked.by_path[decl.owner.get_ref()]);
-    let items = entity(checked.by_path[decl.items.get_ref()]);
+    let owner = entity(checked.resource(&decl.owner, &item)?);
+    let items = entity(checked.resource(&decl.items, &item)?);
     if behaviour == SingletonBehaviour::Plain && owner.after_create.is_none() {
         checked.problems.push(problem(
             &decl.owner,
@@ -1473,7 +1473,10 @@ fn build_singleton(
                 "shipping, billing and card parts are the cart's: give the singleton behaviour = \"cart\""
             }));
         }
-        let part_entity = entity(checked.by_path[part.resource.get_ref()]);
+        let Some(part_index) = checked.resource(&part.resource, &item) else {
+            continue;
+        };
+        let part_entity = entity(part_index);
         if behaviour == SingletonBehaviour::Plain && part_entity.table != table {
             checked.problems.push(problem(
                 &part.resource,

@@ -330,6 +330,21 @@ mod tests {
     }
 
     #[test]
+    fn a_singleton_owned_by_an_unknown_resource_is_refused_not_a_panic() {
+        // Found by the fuzz target: the owner was looked up without a check.
+        let text = bookshop_with("owner = \"users\"\nitems", "owner = \"nobody\"\nitems").replacen(
+            "on_create = \"open-account\"\n",
+            "",
+            1,
+        );
+        assert_problem(
+            &text,
+            "\"nobody\"",
+            "there is no resource with path \"nobody\"",
+        );
+    }
+
+    #[test]
     fn a_label_must_name_a_stored_field() {
         let text = bookshop_with("label = \"number\"", "label = \"total\"");
         assert_problem(&text, "\"total\"", "`label` names no stored field");
