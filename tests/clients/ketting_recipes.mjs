@@ -29,7 +29,7 @@ const rootState = await root.get();
 for (const rel of ['cooks', 'recipes', 'ingredients', 'recipe-ingredients']) {
   check(`the root links ${rel}`, () => assert.ok(rootState.links.has(rel)));
 }
-check('the root links no cart', () => assert.ok(!rootState.links.has('cart')));
+check('the root links the shopping list, the singleton the schema declares', () => assert.ok(rootState.links.has('shopping-list')));
 
 const cooks = await (await root.follow('cooks')).get();
 const cook = await cooks.action('default').submit({ name: 'Ketting', handle: `ketting-${Date.now()}` });
