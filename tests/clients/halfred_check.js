@@ -5,7 +5,7 @@
 // its related collections embedded (`?embed=`), so embedded resources are validated as
 // well. Exits non-zero when halfred reports an issue or a response is not HAL.
 //
-// Usage: node tests/clients/halfred_check.js http://127.0.0.1:8080/ [MINIMUM_RESPONSES]
+// Usage: node tests/clients/halfred_check.js http://127.0.0.1:8080/ [MINIMUM_RESPONSES [REL=ACCOUNT_JSON]]
 'use strict';
 const { createRequire } = require('node:module');
 
@@ -66,6 +66,14 @@ function hrefsOf(body) {
     await call('PUT', 'cart/payment', { token, body: { cardholder: 'H', cardNumber: '4111 1111 1111 1111', expiry: '12/39' } });
     await call('POST', './cart:checkout', { token });
     await call('POST', 'cart/items', { token, body: { book: '/books/2', quantity: 1 } });
+  }
+  // Another model's account, when a third argument names one (`cooks={"name":...}`): the
+  // account is created through that root link and its token opens what it owns.
+  const account = process.argv[4];
+  if (!token && account) {
+    const [rel, json] = [account.slice(0, account.indexOf('=')), account.slice(account.indexOf('=') + 1)];
+    const created = JSON.parse((await call('POST', rootLinks[rel].href, { body: JSON.parse(json) })).text);
+    token = created.token;
   }
   // The fewest responses that make a walk worth its name (the bookshop's demo data gives
   // hundreds; a second argument lowers it for a model with little data).
