@@ -94,18 +94,7 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
         .as_ref()
         .map(|u| u.path().trim_end_matches('/').to_owned())
         .unwrap_or_default();
-    let settings = db::PoolSettings {
-        checkout_timeout: Duration::from_millis(config.pool_timeout_ms),
-        statement_timeout_ms: config.statement_timeout_ms,
-        ..db::PoolSettings::new(config.pool_size)
-    };
-    let opened = match model.tables {
-        Tables::BookshopMigrations => db::open_with(&config.database_url, settings),
-        Tables::Generated => db::open_prepared(&config.database_url, settings, &|conn| {
-            store::ddl::prepare(conn, model)
-        }),
-    }
-    .map_err(|e| StartError(e.0))?;
+    let opened = open(config, model)?;
     let mut conn = opened
         .pool
         .get()
@@ -151,10 +140,35 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
         model,
         routes: Default::default(),
         public_url,
+        trusted_proxies: config.trusted_proxies.clone(),
         prefix,
         max_body: config.max_body,
         client_timeout: Duration::from_millis(config.client_timeout_ms.max(1)),
     })
+}
+
+/// `halyard migrate`: brings the database's tables up to the model (the migrations, or
+/// the generated DDL) and nothing more: no demo data and no server key, so a deploy step
+/// leaves every table as it found it.
+pub fn migrate(config: &Config) -> Result<(), StartError> {
+    open(config, model(config.schema.as_deref())?).map(drop)
+}
+
+/// Opens the pool on the database, migrating it (or creating and evolving the tables
+/// a generated model declares) on the way.
+fn open(config: &Config, model: &'static Model) -> Result<db::Opened, StartError> {
+    let settings = db::PoolSettings {
+        checkout_timeout: Duration::from_millis(config.pool_timeout_ms),
+        statement_timeout_ms: config.statement_timeout_ms,
+        ..db::PoolSettings::new(config.pool_size)
+    };
+    match model.tables {
+        Tables::BookshopMigrations => db::open_with(&config.database_url, settings),
+        Tables::Generated => db::open_prepared(&config.database_url, settings, &|conn| {
+            store::ddl::prepare(conn, model)
+        }),
+    }
+    .map_err(|e| StartError(e.0))
 }
 
 /// Starts serving on `listener`. The returned server runs once awaited or spawned.

@@ -1,6 +1,7 @@
 //! Typed configuration: every setting is a flag and an environment variable.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 
 /// Whether to load the demo data set at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,6 +35,13 @@ pub struct Config {
     /// request's scheme and Host.
     #[arg(long, env = "HALYARD_PUBLIC_URL")]
     pub public_url: Option<String>,
+
+    /// Proxies whose `Forwarded` and `X-Forwarded-Host`/`-Proto` headers are believed
+    /// (comma-separated addresses or CIDR ranges, e.g. `10.0.0.0/8,127.0.0.1`). From any
+    /// other peer those headers are ignored and links come from `--public-url` or `Host`.
+    /// Default: none.
+    #[arg(long, env = "HALYARD_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<IpNet>,
 
     /// Demo data: `auto` loads it into a database this start created, `always` whenever
     /// the catalogue is empty, `never` not at all.
@@ -143,6 +151,7 @@ impl Config {
             bind: "127.0.0.1:0".into(),
             database_url: database_url.into(),
             public_url: None,
+            trusted_proxies: Vec::new(),
             demo_data: DemoData::Never,
             max_body: 256 * 1024,
             pool_size: 8,
@@ -153,5 +162,34 @@ impl Config {
             schema: None,
             command: None,
         }
+    }
+}
+
+/// A trusted proxy: one address (`10.0.0.7`, `::1`) or a range (`10.0.0.0/8`).
+fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_nothing_else() {
+        let config =
+            Config::try_parse_from(["halyard", "--trusted-proxies", "10.0.0.0/8, 127.0.0.1,::1"])
+                .expect("parses");
+        let proxies: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        let refused = Config::try_parse_from(["halyard", "--trusted-proxies", "evil.example"])
+            .expect_err("a host name is not an address");
+        assert!(refused.to_string().contains("evil.example"), "{refused}");
     }
 }

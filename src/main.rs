@@ -53,11 +53,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
-    let state = app::prepare(&config)?;
     if matches!(config.command, Some(Command::Migrate)) {
+        app::migrate(&config)?;
         log::info!("migrations are up to date");
         return Ok(());
     }
+    let state = app::prepare(&config)?;
     let listener = TcpListener::bind(&config.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     log::info!("serving on http://{}", listener.local_addr()?);

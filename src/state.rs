@@ -26,6 +26,8 @@ pub struct AppState {
     pub(crate) model: &'static Model,
     /// The configured public base URL, if any.
     pub(crate) public_url: Option<Url>,
+    /// Peers whose forwarding headers are believed (`--trusted-proxies`).
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     /// The path prefix the server answers under (`/api/v1`), or empty.
     pub(crate) prefix: String,
     /// Largest accepted request body.

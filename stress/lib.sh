@@ -27,7 +27,7 @@ fresh_pg() {
 }
 
 # start_instance PORT DATABASE_URL [extra env...]: starts one server in the background
-# and waits until /health answers.
+# and waits until /ready answers.
 start_instance() {
   local port="$1" url="$2"
   shift 2
@@ -41,7 +41,7 @@ start_instance() {
 wait_healthy() {
   local port="$1"
   for _ in $(seq 1 200); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && return 0
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/ready" 2>/dev/null && return 0
     sleep 0.05
   done
   return 1

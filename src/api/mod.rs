@@ -1,4 +1,4 @@
-//! The route table, top to bottom: the root, `/health`, the OpenAPI document and the
+//! The route table, top to bottom: the root, the probes (`/live`, `/ready`, `/health`), the OpenAPI document and the
 //! relation pages, then every route the model's resources and relationships yield,
 //! then the shop's, then the browsable API's assets.
 
@@ -18,7 +18,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     let site = rest::site(state.model);
     let mut reg = Registrar::new(cfg, state.routes.clone());
     reg.add(Routes::new("/").get(move |ctx: Ctx| root::root(ctx, site)));
-    reg.add(Routes::new("/health").get(root::health));
+    reg.add(Routes::new("/live").get(root::live));
+    reg.add(Routes::new("/ready").get(root::ready));
+    reg.add(Routes::new("/health").get(root::ready));
     reg.add(Routes::new("/openapi.json").get(move |ctx: Ctx| openapi::serve(ctx, site)));
     reg.add(Routes::new("/rels/{name:.+}").get(move |ctx: Ctx| rels::rel_page(ctx, site)));
     rest::configure(&mut reg, site);

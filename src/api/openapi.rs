@@ -216,11 +216,24 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
     let list = list();
 
     paths.insert("/".into(), json!({ "get": Op::new("The root: a link to every collection".into(), "200", Some(reference("Resource")), &["400"]).done() }));
-    paths.insert("/health".into(), json!({ "get": {
-        "summary": "200 when the database answers",
-        "responses": { "200": { "description": "healthy", "content": { "application/json": {
-            "schema": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string" } } } } } },
-            "503": { "$ref": "#/components/responses/Problem503" } } } }));
+    let status = json!({ "description": "serving", "content": { "application/json": {
+        "schema": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string" } } } } } });
+    paths.insert(
+        "/live".into(),
+        json!({ "get": {
+        "summary": "Liveness: 200 while the process serves (no database work)",
+        "responses": { "200": status } } }),
+    );
+    for (path, summary) in [
+        (
+            "/ready",
+            "Readiness: 200 when the database answers, 503 otherwise",
+        ),
+        ("/health", "The same as `/ready`"),
+    ] {
+        paths.insert(path.into(), json!({ "get": { "summary": summary,
+            "responses": { "200": status, "503": { "$ref": "#/components/responses/Problem503" } } } }));
+    }
     paths.insert(
         "/openapi.json".into(),
         json!({ "get": {

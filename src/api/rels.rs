@@ -15,8 +15,18 @@ use crate::rest::{narrowing, Site};
 /// The relations of the root's own links.
 const API_RELATIONS: &[(&str, &str, &str)] = &[
     (
+        "live",
+        "The liveness probe: 200 while the process serves, whatever the database does.",
+        "GET",
+    ),
+    (
+        "ready",
+        "The readiness probe: 200 when the database answers, 503 with `Retry-After` otherwise.",
+        "GET",
+    ),
+    (
         "health",
-        "The health check: 200 when the database answers.",
+        "The readiness probe under its older name (the same as `ready`).",
         "GET",
     ),
     (

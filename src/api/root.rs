@@ -1,11 +1,13 @@
-//! The root resource, linking every collection and the search templates, and `/health`.
+//! The root resource, linking every collection and the search templates, and the probes:
+//! `/live` (the process answers) and `/ready` (the database answers too; `/health` is its
+//! older name).
 
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 use serde_json::{json, Map};
 
 use crate::db::Sql;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::Ctx;
 use crate::model::SingletonBehaviour;
 use crate::rest::{narrowing, Site};
@@ -43,15 +45,37 @@ pub(crate) async fn root(ctx: Ctx, site: Site) -> ApiResult<HttpResponse> {
             map.insert("orders".into(), links.link("orders"));
         }
     }
+    map.insert("live".into(), links.link("live"));
+    map.insert("ready".into(), links.link("ready"));
     map.insert("health".into(), links.link("health"));
     map.insert("openapi".into(), links.link("openapi.json"));
     Ok(ctx.respond(StatusCode::OK, &json!({ "_links": map })))
 }
 
-pub(crate) async fn health(ctx: Ctx) -> ApiResult<HttpResponse> {
+/// `GET /live`: the process is up and serving; no database work, so a liveness probe
+/// never restarts a healthy process because the database is down.
+pub(crate) async fn live() -> HttpResponse {
+    status_ok()
+}
+
+/// `GET /ready` (and `/health`): 200 when the database answers a query, else 503 with
+/// `Retry-After`, so a load balancer sends no traffic to an instance that cannot serve.
+pub(crate) async fn ready(ctx: Ctx) -> ApiResult<HttpResponse> {
     ctx.db(|conn| Ok(Sql::new("SELECT 1").execute(conn)?))
-        .await?;
-    Ok(HttpResponse::Ok()
+        .await
+        .map_err(|error| match error {
+            ApiError::Unavailable(_) => error,
+            other => {
+                log::warn!("readiness check failed: {other}");
+                ApiError::Unavailable("the database is not answering; retry shortly".into())
+            }
+        })?;
+    Ok(status_ok())
+}
+
+fn status_ok() -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(r#"{"status":"ok"}"#))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(r#"{"status":"ok"}"#)
 }

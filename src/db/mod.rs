@@ -166,6 +166,12 @@ pub fn scalar(conn: &mut DbConn, query: &str) -> QueryResult<i64> {
         .ok_or(diesel::result::Error::NotFound)
 }
 
+/// Reads one text column named `value` from a query with no bound values (table names,
+/// for tools and tests that inspect the database).
+pub fn texts(conn: &mut DbConn, query: &str) -> QueryResult<Vec<String>> {
+    load_texts(conn, &Sql::new(query))
+}
+
 /// Runs a query that returns one integer column named `id` and gives every value.
 pub(crate) fn load_ids(conn: &mut DbConn, sql: &Sql) -> QueryResult<Vec<i64>> {
     Ok(sql

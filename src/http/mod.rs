@@ -26,16 +26,18 @@ use crate::query::Query;
 use crate::state::AppState;
 
 /// The links of a request: under the configured public URL, or else under the scheme
-/// and host the client used (and the path prefix).
+/// and host the client used (and the path prefix). `Forwarded` and `X-Forwarded-*` count
+/// only from a trusted proxy: from anyone else they could point every link (and what a
+/// shared cache stores) at a host of their choosing.
 pub(crate) fn links_for(req: &HttpRequest, state: &AppState) -> ApiResult<Links> {
     let base = match &state.public_url {
         Some(url) => url.clone(),
         None => {
-            let info = req.connection_info();
+            let (scheme, host) = origin(req, state);
             let root = format!("{}/", state.prefix);
             // A Host with '/', '?', '#' or '@' still parses, but as a path, query or
             // user name: links would point somewhere the client never named.
-            Url::parse(&format!("{}://{}{root}", info.scheme(), info.host()))
+            Url::parse(&format!("{scheme}://{host}{root}"))
                 .ok()
                 .filter(|url| {
                     url.path() == root
@@ -48,6 +50,35 @@ pub(crate) fn links_for(req: &HttpRequest, state: &AppState) -> ApiResult<Links>
         }
     };
     Ok(Links::new(base))
+}
+
+/// The scheme and host the client used: as a trusted proxy forwards them, or else as
+/// the connection and its `Host` header say.
+fn origin(req: &HttpRequest, state: &AppState) -> (String, String) {
+    if from_trusted_proxy(req, state) {
+        let info = req.connection_info();
+        return (info.scheme().to_owned(), info.host().to_owned());
+    }
+    let config = req.app_config();
+    let scheme = if config.secure() { "https" } else { "http" };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_else(|| config.host());
+    (scheme.to_owned(), host.to_owned())
+}
+
+/// True when the peer is one of `--trusted-proxies` (an IPv4 peer on an IPv6 socket
+/// counts by its IPv4 address).
+pub(crate) fn from_trusted_proxy(req: &HttpRequest, state: &AppState) -> bool {
+    req.peer_addr().is_some_and(|peer| {
+        state
+            .trusted_proxies
+            .iter()
+            .any(|proxy| proxy.contains(&peer.ip().to_canonical()))
+    })
 }
 
 /// A request extension: the HAL-FORMS templates of the resource itself are wanted, not

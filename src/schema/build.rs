@@ -31,7 +31,15 @@ pub(crate) struct Problem {
 /// Names the file may not use for a property: the HAL keys and the id.
 const RESERVED_PROPERTIES: &[&str] = &["id", "_links", "_embedded", "_templates"];
 /// Paths the server keeps for itself.
-const RESERVED_PATHS: &[&str] = &["rels", "openapi.json", "health", "orders", "_browser"];
+const RESERVED_PATHS: &[&str] = &[
+    "rels",
+    "openapi.json",
+    "health",
+    "live",
+    "ready",
+    "orders",
+    "_browser",
+];
 
 fn problem<T>(at: &Spanned<T>, item: &str, message: impl Into<String>) -> Problem {
     Problem {

@@ -59,7 +59,7 @@ pub(crate) fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The card brand by its number's prefix.
