@@ -14,6 +14,15 @@ pub enum DemoData {
     Never,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line each (the default).
+    Text,
+    /// One JSON object a line, for a log pipeline.
+    Json,
+}
+
 /// Halyard: a HAL hypermedia API server that gets relationships right.
 ///
 /// With no arguments it serves the bookshop API on 127.0.0.1:8080 from the SQLite file
@@ -76,6 +85,20 @@ pub struct Config {
     /// of `schemas/bookshop.toml`, compiled in.
     #[arg(long, env = "HALYARD_SCHEMA")]
     pub schema: Option<std::path::PathBuf>,
+
+    /// Log lines as `text` or `json` (one object a line, with the request id).
+    #[arg(long, env = "HALYARD_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Serve `GET /metrics` (Prometheus text format) on this separate address only,
+    /// e.g. `127.0.0.1:9090`, instead of beside the API.
+    #[arg(long, env = "HALYARD_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
+    /// On SIGTERM or SIGINT: stop accepting, let requests in flight finish for up to
+    /// this long (rounded up to whole seconds), then exit 0.
+    #[arg(long, env = "HALYARD_SHUTDOWN_TIMEOUT_MS", default_value_t = 10_000)]
+    pub shutdown_timeout_ms: u64,
 
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "HALYARD_WORKERS")]
@@ -159,6 +182,9 @@ impl Config {
             statement_timeout_ms: 10_000,
             client_timeout_ms: 5000,
             workers: Some(2),
+            log_format: LogFormat::Text,
+            metrics_bind: None,
+            shutdown_timeout_ms: 10_000,
             schema: None,
             command: None,
         }

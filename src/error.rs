@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
+use crate::metrics::DbErrorKind;
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -224,9 +226,15 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.body(serde_json::to_string(&problem).unwrap_or_default())
+        let mut response = response.body(serde_json::to_string(&problem).unwrap_or_default());
+        response.extensions_mut().insert(ProblemType(slug));
+        response
     }
 }
+
+/// A response extension: the problem type of an error answer, for the request log.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemType(pub &'static str);
 
 /// True for a foreign-key violation on either backend. SQLite reports some of them
 /// (`ON DELETE RESTRICT`) only as a generic constraint failure with this message.
@@ -286,26 +294,36 @@ fn retry_message(error: &DieselError) -> Option<&'static str> {
 
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
+        let count = |kind| crate::metrics::metrics().db_error(kind);
         if let Some(message) = retry_message(&error) {
+            count(DbErrorKind::Transient);
             log::warn!("transient database failure: {error}");
             return ApiError::Unavailable(message.into());
         }
         match &error {
             DieselError::NotFound => ApiError::NotFound("no such resource".into()),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                count(DbErrorKind::Constraint);
                 ApiError::Conflict("a resource with these values already exists".into())
             }
-            _ if is_foreign_key_violation(&error) => ApiError::Unprocessable {
-                detail: "a referenced resource does not exist".into(),
-                errors: Vec::new(),
-            },
-            _ => ApiError::Internal(format!("database: {error}")),
+            _ if is_foreign_key_violation(&error) => {
+                count(DbErrorKind::Constraint);
+                ApiError::Unprocessable {
+                    detail: "a referenced resource does not exist".into(),
+                    errors: Vec::new(),
+                }
+            }
+            _ => {
+                count(DbErrorKind::Other);
+                ApiError::Internal(format!("database: {error}"))
+            }
         }
     }
 }
 
 impl From<r2d2::Error> for ApiError {
     fn from(error: r2d2::Error) -> Self {
+        crate::metrics::metrics().db_error(DbErrorKind::Transient);
         log::warn!("no database connection: {error}");
         ApiError::Unavailable("the database is not answering; retry shortly".into())
     }

@@ -2,7 +2,7 @@
 //!
 //! The modules are layers, each importing only the ones before it in this list
 //! (`tests/architecture.rs` holds the code to it; docs/architecture.md tells why):
-//! the foundation (`error`, `config`, `db`, `decimal`, `clock`), `model`, `hal`,
+//! the foundation (`error`, `config`, `db`, `decimal`, `clock`, `logging`, `metrics`), `model`, `hal`,
 //! `query`, `store`, `state`, `http`, `rest`, `shop`, `schema` and `bookshop`, `html`, `api`, `app`.
 
 pub mod app;
@@ -11,6 +11,8 @@ pub mod config;
 pub mod db;
 pub(crate) mod decimal;
 pub(crate) mod error;
+pub mod logging;
+pub mod metrics;
 
 pub mod model;
 

@@ -11,7 +11,7 @@ use halyard::db;
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let config = Config::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    halyard::logging::init(config.log_format);
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -61,8 +61,15 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = app::prepare(&config)?;
     let listener = TcpListener::bind(&config.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    if let Some(address) = &config.metrics_bind {
+        let metrics = TcpListener::bind(address)
+            .map_err(|e| format!("cannot listen on {address} for metrics: {e}"))?;
+        log::info!("metrics on http://{}/metrics", metrics.local_addr()?);
+        actix_web::rt::spawn(app::start_metrics(metrics, &state)?);
+    }
     log::info!("serving on http://{}", listener.local_addr()?);
     app::start(listener, state, config.workers)?.await?;
+    log::info!("stopped: every request in flight was answered or the shutdown timeout passed");
     Ok(())
 }
 

@@ -34,6 +34,12 @@ pub struct AppState {
     pub(crate) max_body: usize,
     /// Time a client has to send its request head, and idle keep-alive time.
     pub(crate) client_timeout: Duration,
+    /// How the request log is written.
+    pub(crate) log_format: crate::config::LogFormat,
+    /// True when `GET /metrics` is served beside the API (no `--metrics-bind`).
+    pub(crate) metrics_beside_api: bool,
+    /// How long requests in flight may finish after SIGTERM.
+    pub(crate) shutdown_timeout: Duration,
     /// The routes registered so far.
     pub(crate) routes: RouteTable,
 }

@@ -34,7 +34,12 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first: a layer's name and its top-level modules.
 const LAYERS: &[Layer] = &[
-    ("foundation", &["error", "config", "db", "decimal", "clock"]),
+    (
+        "foundation",
+        &[
+            "error", "config", "db", "decimal", "clock", "logging", "metrics",
+        ],
+    ),
     ("model", &["model"]),
     ("hal", &["hal"]),
     ("query", &["query"]),

@@ -2,6 +2,7 @@
 //! relation pages, then every route the model's resources and relationships yield,
 //! then the shop's, then the browsable API's assets.
 
+mod metrics;
 mod openapi;
 mod rels;
 mod root;
@@ -12,6 +13,9 @@ use crate::http::{Ctx, Registrar, Routes};
 use crate::model::SingletonBehaviour;
 use crate::state::AppState;
 use crate::{html, rest, shop};
+
+/// `GET /metrics` alone, for the server of `--metrics-bind`.
+pub(crate) use metrics::route as metrics_route;
 
 /// Registers every route of the application.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
@@ -30,6 +34,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .filter(|s| s.behaviour == SingletonBehaviour::Cart)
     {
         shop::configure(&mut reg, site, cart);
+    }
+    if state.metrics_beside_api {
+        metrics::route(reg.config(), state.pool.clone());
     }
     html::configure(reg.config());
 }

@@ -257,6 +257,7 @@ pub fn open_prepared(
         .max_size(settings.size.max(1))
         // r2d2 rejects a zero timeout; a millisecond is the shortest meaningful wait.
         .connection_timeout(settings.checkout_timeout.max(Duration::from_millis(1)))
+        .event_handler(Box::new(crate::metrics::PoolEvents))
         .build(manager)
         .map_err(|e| OpenError(format!("cannot build the connection pool: {e}")))?;
     Ok(Opened { pool, created })

@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod body;
+pub(crate) mod observe;
 pub(crate) mod routes;
 
 use actix_web::body::MessageBody;
@@ -134,9 +135,13 @@ impl Ctx {
         T: Send + 'static,
     {
         let pool = self.state.pool.clone();
+        // The blocking thread logs as this request, its database errors included.
+        let request = crate::logging::request_id();
         web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            crate::logging::in_request(request, || {
+                let mut conn = pool.get()?;
+                work(&mut conn)
+            })
         })
         .await?
     }

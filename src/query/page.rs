@@ -86,11 +86,10 @@ impl PageRequest {
             .join("\n");
         let after = match query.get("page_token") {
             None => None,
-            Some(token) => Some(
-                tokens
-                    .verify(&scope, token)
-                    .map_err(|e| ApiError::field("pageToken", e.0))?,
-            ),
+            Some(token) => Some(tokens.verify(&scope, token).map_err(|e| {
+                crate::metrics::metrics().token_rejected();
+                ApiError::field("pageToken", e.0)
+            })?),
         };
         let mut all_params: Vec<(String, String)> = query
             .pairs()

@@ -2,6 +2,9 @@
 //! an HTTP client and a way to look into the database.
 
 use std::net::TcpListener;
+use std::sync::mpsc;
+
+use diesel::connection::SimpleConnection;
 
 use halyard::app;
 use halyard::config::Config;
@@ -290,6 +293,25 @@ impl Drop for TestApp {
             let _ = std::thread::spawn(move || admin_execute(&admin, &statement)).join();
         }
     }
+}
+
+/// Holds the write lock of `table` from another connection until the sender is dropped.
+pub fn hold_lock(database_url: String, backend: Backend, table: &'static str) -> mpsc::Sender<()> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let mut conn = halyard::db::connect(&database_url).expect("connect");
+        let lock = match backend {
+            Backend::Postgres => format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;"),
+            Backend::Sqlite => "BEGIN IMMEDIATE;".to_owned(),
+        };
+        conn.batch_execute(&lock).expect("lock");
+        ready_tx.send(()).expect("ready");
+        let _ = stop_rx.recv();
+        let _ = conn.batch_execute("ROLLBACK");
+    });
+    ready_rx.recv().expect("the lock is held");
+    stop_tx
 }
 
 /// A response read whole: status, headers and body.

@@ -13,6 +13,7 @@ mod fleet;
 mod golden;
 mod hypermedia;
 mod openapi;
+mod operations;
 mod recipes;
 mod relations;
 mod security;

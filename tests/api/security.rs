@@ -4,14 +4,13 @@
 //! database failures from hanging or crashing the server.
 
 use std::io::{Read, Write};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{spawn_with, Backend, TestApp};
+use crate::common::{hold_lock, spawn_with, Backend, TestApp};
 use crate::on_both_backends;
 
 /// Creates a user and returns its id and bearer token.
@@ -366,25 +365,6 @@ async fn a_client_that_never_finishes_its_request_head_is_cut_off() {
         "{answer}"
     );
     app.get("/books").await.assert_status(200);
-}
-
-/// Holds the write lock of `table` from another connection until the sender is dropped.
-fn hold_lock(database_url: String, backend: Backend, table: &'static str) -> mpsc::Sender<()> {
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (stop_tx, stop_rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let mut conn = halyard::db::connect(&database_url).expect("connect");
-        let lock = match backend {
-            Backend::Postgres => format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;"),
-            Backend::Sqlite => "BEGIN IMMEDIATE;".to_owned(),
-        };
-        conn.batch_execute(&lock).expect("lock");
-        ready_tx.send(()).expect("ready");
-        let _ = stop_rx.recv();
-        let _ = conn.batch_execute("ROLLBACK");
-    });
-    ready_rx.recv().expect("the lock is held");
-    stop_tx
 }
 
 async fn a_write_stuck_behind_a_lock_gets_a_503_with_retry_after_in_bounded_time(backend: Backend) {

@@ -1,0 +1,46 @@
+//! `GET /metrics`: the process's metrics in the Prometheus text format, beside the API
+//! or alone on `--metrics-bind`. Not part of the API's description: it is for the
+//! operator's scraper, not for hypermedia clients.
+
+use actix_web::http::header;
+use actix_web::{guard, web, HttpResponse};
+
+use crate::db::Pool;
+use crate::error::ApiError;
+use crate::metrics::{metrics, PoolState};
+
+/// Adds `/metrics` (GET and HEAD; any other method is 405) reading `pool`'s gauges.
+pub(crate) fn route(cfg: &mut web::ServiceConfig, pool: Pool) {
+    cfg.service(
+        web::resource("/metrics")
+            .route(
+                web::route()
+                    .guard(guard::Any(guard::Get()).or(guard::Head()))
+                    .to(move || {
+                        let pool = pool.clone();
+                        async move { scrape(&pool) }
+                    }),
+            )
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+                    allow: "GET, HEAD".into(),
+                })
+            })),
+    );
+}
+
+fn scrape(pool: &Pool) -> HttpResponse {
+    let state = pool.state();
+    let text = metrics().render(PoolState {
+        connections: state.connections,
+        idle: state.idle_connections,
+        max: pool.max_size(),
+    });
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}
