@@ -129,7 +129,9 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
     let key = db::shared_secret(&mut conn, "page_tokens", &fresh)
         .map_err(|e| StartError(format!("reading the page-token key: {e}")))?;
     drop(conn);
+    let replicas = replicas(config, &opened.pool)?;
     Ok(AppState {
+        replicas,
         pool: opened.pool,
         tokens: PageTokens::new(key.as_bytes()),
         model,
@@ -169,6 +171,31 @@ fn open(config: &Config, model: &'static Model) -> Result<db::Opened, StartError
     .map_err(|e| StartError(e.0))
 }
 
+/// The replicas of `--replica-url`, on PostgreSQL; SQLite has none and says so.
+fn replicas(
+    config: &Config,
+    primary: &db::Pool,
+) -> Result<Option<db::replicas::Replicas>, StartError> {
+    if config.replica_urls.is_empty() {
+        return Ok(None);
+    }
+    if !matches!(
+        db::Target::parse(&config.database_url),
+        db::Target::Postgres(_)
+    ) {
+        log::warn!("--replica-url is ignored: SQLite has no replicas");
+        return Ok(None);
+    }
+    db::replicas::Replicas::open(
+        primary,
+        &config.replica_urls,
+        Duration::from_millis(config.replica_wait_ms),
+        Duration::from_millis(config.replica_max_lag_ms),
+    )
+    .map(Some)
+    .map_err(|e| StartError(e.0))
+}
+
 /// Starts serving on `listener`. The returned server runs once awaited or spawned.
 pub fn start(
     listener: TcpListener,
@@ -190,6 +217,9 @@ pub fn start(
             // Outside the safety net, so that every problem can become a page too.
             .wrap(actix_web::middleware::from_fn(html::browse))
             .wrap(actix_web::middleware::from_fn(cors))
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::consistency::tokens,
+            ))
             // Outermost: sees every answer as the client gets it.
             .wrap(actix_web::middleware::from_fn(
                 crate::http::observe::observe,
@@ -222,11 +252,11 @@ pub fn start(
 
 /// Serves `GET /metrics` alone on `listener` (`--metrics-bind`), off the API's address.
 pub fn start_metrics(listener: TcpListener, state: &AppState) -> std::io::Result<Server> {
-    let pool = state.pool.clone();
+    let (pool, replicas) = (state.pool.clone(), state.replicas.clone());
     Ok(HttpServer::new(move || {
-        let pool = pool.clone();
+        let (pool, replicas) = (pool.clone(), replicas.clone());
         App::new()
-            .configure(|cfg| api::metrics_route(cfg, pool))
+            .configure(|cfg| api::metrics_route(cfg, pool, replicas))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("only /metrics is served here".into()))
             }))

@@ -86,6 +86,27 @@ pub struct Config {
     #[arg(long, env = "HALYARD_SCHEMA")]
     pub schema: Option<std::path::PathBuf>,
 
+    /// PostgreSQL streaming replicas to serve `GET` and `HEAD` from (comma-separated or
+    /// repeated); writes always go to `--database-url`. Reads that follow a write, a page
+    /// token or an ETag wait for a replica that has replayed it, or go to the primary.
+    /// SQLite ignores this.
+    #[arg(
+        long = "replica-url",
+        env = "HALYARD_REPLICA_URLS",
+        value_delimiter = ','
+    )]
+    pub replica_urls: Vec<String>,
+
+    /// Longest a read waits for a replica to replay the position it must see, in
+    /// milliseconds, before the primary serves it.
+    #[arg(long, env = "HALYARD_REPLICA_WAIT_MS", default_value_t = 500)]
+    pub replica_wait_ms: u64,
+
+    /// A replica further behind the primary than this, in milliseconds, or down, serves
+    /// no read until it catches up.
+    #[arg(long, env = "HALYARD_REPLICA_MAX_LAG_MS", default_value_t = 5000)]
+    pub replica_max_lag_ms: u64,
+
     /// Log lines as `text` or `json` (one object a line, with the request id).
     #[arg(long, env = "HALYARD_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -182,6 +203,9 @@ impl Config {
             statement_timeout_ms: 10_000,
             client_timeout_ms: 5000,
             workers: Some(2),
+            replica_urls: Vec::new(),
+            replica_wait_ms: 500,
+            replica_max_lag_ms: 5000,
             log_format: LogFormat::Text,
             metrics_bind: None,
             shutdown_timeout_ms: 10_000,

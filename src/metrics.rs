@@ -47,6 +47,9 @@ pub struct Metrics {
     pool_timeouts: IntCounter,
     db_errors: IntCounterVec,
     token_rejections: IntCounter,
+    reads: IntCounterVec,
+    replica_lag: prometheus::GaugeVec,
+    replica_up: IntGaugeVec,
 }
 
 /// The process's metrics.
@@ -128,6 +131,30 @@ impl Metrics {
             "Page tokens refused as forged, altered or from another listing (400).",
         )
         .expect("a valid metric");
+        let reads = IntCounterVec::new(
+            Opts::new(
+                "halyard_db_reads_total",
+                "Reads with --replica-url, by the server that served them: a replica (by index) or the primary.",
+            ),
+            &["server"],
+        )
+        .expect("a valid metric");
+        let replica_lag = prometheus::GaugeVec::new(
+            Opts::new(
+                "halyard_db_replica_lag_seconds",
+                "How far each replica is behind the primary, in time (read at scrape time).",
+            ),
+            &["replica"],
+        )
+        .expect("a valid metric");
+        let replica_up = IntGaugeVec::new(
+            Opts::new(
+                "halyard_db_replica_up",
+                "1 while a replica answers, 0 while it is skipped as down.",
+            ),
+            &["replica"],
+        )
+        .expect("a valid metric");
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(duration.clone()),
@@ -138,6 +165,9 @@ impl Metrics {
             Box::new(pool_timeouts.clone()),
             Box::new(db_errors.clone()),
             Box::new(token_rejections.clone()),
+            Box::new(reads.clone()),
+            Box::new(replica_lag.clone()),
+            Box::new(replica_up.clone()),
         ] {
             registry.register(metric).expect("each metric once");
         }
@@ -160,7 +190,24 @@ impl Metrics {
             pool_timeouts,
             db_errors,
             token_rejections,
+            reads,
+            replica_lag,
+            replica_up,
         }
+    }
+
+    /// Counts a read by the server that served it (`primary`, `replica-0`, ...).
+    pub fn read_served(&self, server: &str) {
+        self.reads.with_label_values(&[server]).inc();
+    }
+
+    /// Sets the gauges of the replica `name`: whether it answers, and its lag.
+    pub fn replica(&self, name: &str, up: bool, lag: Duration) {
+        self.replica_up
+            .with_label_values(&[name])
+            .set(i64::from(up));
+        let lag = if up { lag.as_secs_f64() } else { f64::NAN };
+        self.replica_lag.with_label_values(&[name]).set(lag);
     }
 
     /// Counts one answered request.

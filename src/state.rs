@@ -34,6 +34,8 @@ pub struct AppState {
     pub(crate) max_body: usize,
     /// Time a client has to send its request head, and idle keep-alive time.
     pub(crate) client_timeout: Duration,
+    /// Read replicas (PostgreSQL with `--replica-url` only).
+    pub(crate) replicas: Option<crate::db::replicas::Replicas>,
     /// How the request log is written.
     pub(crate) log_format: crate::config::LogFormat,
     /// True when `GET /metrics` is served beside the API (no `--metrics-bind`).

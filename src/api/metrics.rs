@@ -5,20 +5,22 @@
 use actix_web::http::header;
 use actix_web::{guard, web, HttpResponse};
 
+use crate::db::replicas::{Replicas, Served};
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::metrics::{metrics, PoolState};
 
-/// Adds `/metrics` (GET and HEAD; any other method is 405) reading `pool`'s gauges.
-pub(crate) fn route(cfg: &mut web::ServiceConfig, pool: Pool) {
+/// Adds `/metrics` (GET and HEAD; any other method is 405) reading the gauges of `pool`
+/// and of the read replicas, if any.
+pub(crate) fn route(cfg: &mut web::ServiceConfig, pool: Pool, replicas: Option<Replicas>) {
     cfg.service(
         web::resource("/metrics")
             .route(
                 web::route()
                     .guard(guard::Any(guard::Get()).or(guard::Head()))
                     .to(move || {
-                        let pool = pool.clone();
-                        async move { scrape(&pool) }
+                        let (pool, replicas) = (pool.clone(), replicas.clone());
+                        async move { scrape(&pool, replicas.as_ref()) }
                     }),
             )
             .default_service(web::to(|| async {
@@ -29,7 +31,15 @@ pub(crate) fn route(cfg: &mut web::ServiceConfig, pool: Pool) {
     );
 }
 
-fn scrape(pool: &Pool) -> HttpResponse {
+fn scrape(pool: &Pool, replicas: Option<&Replicas>) -> HttpResponse {
+    for (index, health) in replicas
+        .map(Replicas::health)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        metrics().replica(&Served::Replica(index).label(), health.up, health.lag);
+    }
     let state = pool.state();
     let text = metrics().render(PoolState {
         connections: state.connections,

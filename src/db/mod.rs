@@ -2,6 +2,7 @@
 //! helpers every write needs (an immediate write transaction and a row lock).
 
 mod conn;
+pub mod replicas;
 pub mod sql;
 
 use std::path::Path;

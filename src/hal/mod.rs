@@ -108,13 +108,17 @@ pub(crate) struct Item {
 impl Item {
     /// Wraps a canonical body (no `_embedded`, no `_templates`) and computes its ETag, so
     /// the tag changes exactly when the representation does.
+    /// Read from a replica (or the primary beside replicas), the tag also names the WAL
+    /// position it was read at (`"tag@16b3748"`), so revalidating it is served by a server
+    /// at least that far along; comparisons look at the tag alone.
     pub(crate) fn new(body: Value) -> Self {
         let digest = Sha256::digest(body.to_string().as_bytes());
         let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
-        Item {
-            body,
-            etag: format!("\"{tag}\""),
-        }
+        let etag = match crate::db::replicas::position() {
+            Some(at) => format!("\"{tag}@{at:x}\""),
+            None => format!("\"{tag}\""),
+        };
+        Item { body, etag }
     }
 
     /// The `_links.self.href`.
@@ -141,21 +145,50 @@ pub(crate) fn etag_matches(header_value: &str, etag: &str) -> bool {
     header_value
         .split(',')
         .map(str::trim)
-        .any(|tag| tag == "*" || tag == etag)
+        .any(|tag| tag == "*" || without_position(tag) == without_position(etag))
+}
+
+/// A tag without the read position it may carry: `"abc@16b3748"` is `"abc`.
+fn without_position(tag: &str) -> &str {
+    match tag.rfind('@') {
+        Some(at) => &tag[..at],
+        None => tag.trim_end_matches('"'),
+    }
+}
+
+/// The highest read position named by the tags of an `If-Match` or `If-None-Match`.
+pub(crate) fn etag_position(header_value: &str) -> Option<u64> {
+    header_value
+        .split(',')
+        .filter_map(|tag| {
+            let (_, at) = tag.trim().trim_end_matches('"').rsplit_once('@')?;
+            u64::from_str_radix(at, 16).ok()
+        })
+        .max()
 }
 
 /// Weak comparison, as RFC 9110 prescribes for `If-None-Match`: a cache or proxy that
 /// weakened our tag (`W/"a"`) still gets its 304.
 pub(crate) fn etag_matches_weakly(header_value: &str, etag: &str) -> bool {
-    header_value
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+    header_value.split(',').map(str::trim).any(|tag| {
+        tag == "*"
+            || without_position(tag.strip_prefix("W/").unwrap_or(tag)) == without_position(etag)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_matches_whatever_read_position_it_carries() {
+        assert!(etag_matches("\"abc@16b3748\"", "\"abc\""));
+        assert!(etag_matches("\"abc\"", "\"abc@ff\""));
+        assert!(etag_matches_weakly("W/\"abc@1\"", "\"abc@2\""));
+        assert!(!etag_matches("\"abd@1\"", "\"abc@1\""));
+        assert_eq!(etag_position("\"a@10\", W/\"b@ff\", \"c\""), Some(0xff));
+        assert_eq!(etag_position("\"c\""), None);
+    }
 
     #[test]
     fn plain_paths_are_appended_exactly_as_url_join_would_resolve_them() {

@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod body;
+pub(crate) mod consistency;
 pub(crate) mod observe;
 pub(crate) mod routes;
 
@@ -129,6 +130,9 @@ impl Ctx {
 
     /// Runs one blocking unit of database work on the blocking pool: diesel is
     /// synchronous, and running it on the async workers stalls every other request.
+    /// With read replicas, a `GET` or `HEAD` reads from one that has replayed what the
+    /// request must see ([`consistency`]), and a write records the position it committed
+    /// at, for the response's consistency token.
     pub(crate) async fn db<T, F>(&self, work: F) -> ApiResult<T>
     where
         F: FnOnce(&mut PooledConn) -> ApiResult<T> + Send + 'static,
@@ -137,13 +141,38 @@ impl Ctx {
         let pool = self.state.pool.clone();
         // The blocking thread logs as this request, its database errors included.
         let request = crate::logging::request_id();
-        web::block(move || {
+        let Some(replicas) = self.state.replicas.clone() else {
+            return web::block(move || {
+                crate::logging::in_request(request, || {
+                    let mut conn = pool.get()?;
+                    work(&mut conn)
+                })
+            })
+            .await?;
+        };
+        if matches!(*self.req.method(), Method::GET | Method::HEAD) {
+            let required = consistency::required(&self.req, &self.state);
+            return web::block(move || {
+                crate::logging::in_request(request, || {
+                    let (mut conn, at, served) = replicas.read(required)?;
+                    crate::metrics::metrics().read_served(&served.label());
+                    crate::db::replicas::reading_at(Some(at), || work(&mut conn))
+                })
+            })
+            .await?;
+        }
+        let (out, at) = web::block(move || {
             crate::logging::in_request(request, || {
                 let mut conn = pool.get()?;
-                work(&mut conn)
+                let out = work(&mut conn)?;
+                Ok::<_, ApiError>((out, crate::db::replicas::primary_position(&mut conn)))
             })
         })
-        .await?
+        .await??;
+        if let Some(at) = at {
+            consistency::wrote(&self.req, at);
+        }
+        Ok(out)
     }
 
     /// The id in the path segment `name` (`{id}`); 404 unless it is digits.

@@ -137,7 +137,7 @@ impl PageRequest {
         items.truncate(self.size as usize);
         let next_token = if has_more {
             ids.get(self.size as usize - 1)
-                .map(|last| tokens.sign(&self.scope, *last))
+                .map(|last| tokens.sign_at(&self.scope, *last, crate::db::replicas::position()))
         } else {
             None
         };

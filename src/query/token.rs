@@ -9,6 +9,11 @@
 //! 25 bytes: the version (1), the last id as 8 bytes big-endian, and the first 16
 //! bytes of HMAC-SHA256(key, version || last id || scope). The scope comes last in the
 //! MAC input, so no two (id, scope) pairs produce the same input.
+//!
+//! A page read while read replicas are in use also carries the WAL position it was read
+//! at (`db::replicas`): version 2, 33 bytes, the position as 8 more bytes after the id,
+//! inside the MAC. Following `next` is then served by a server that has replayed that
+//! position, so the next page never comes from an older state.
 
 use std::fmt;
 
@@ -21,9 +26,12 @@ use sha2::{Digest, Sha256};
 type HmacSha256 = Hmac<Sha256>;
 
 const VERSION: u8 = 1;
+const VERSION_AT: u8 = 2;
 const ID_LEN: usize = 8;
+const AT_LEN: usize = 8;
 const TAG_LEN: usize = 16;
 const TOKEN_LEN: usize = 1 + ID_LEN + TAG_LEN;
+const TOKEN_AT_LEN: usize = TOKEN_LEN + AT_LEN;
 /// Real tokens are 34 characters; refusing long input early bounds the work a client
 /// can cause.
 const MAX_TOKEN_CHARS: usize = 200;
@@ -71,13 +79,40 @@ impl PageTokens {
 
     /// The token for the page after `last_id` within `scope`.
     pub fn sign(&self, scope: &str, last_id: i64) -> String {
+        self.sign_at(scope, last_id, None)
+    }
+
+    /// Like [`sign`](Self::sign), for a page read at the WAL position `at`, if known.
+    pub fn sign_at(&self, scope: &str, last_id: i64, at: Option<u64>) -> String {
         let id = last_id.to_be_bytes();
-        let tag = self.keyed(&id, scope).finalize().into_bytes();
-        let mut bytes = Vec::with_capacity(TOKEN_LEN);
-        bytes.push(VERSION);
+        let at = at.map(u64::to_be_bytes);
+        let version = if at.is_some() { VERSION_AT } else { VERSION };
+        let tag = self
+            .keyed(version, &id, at.as_ref(), scope)
+            .finalize()
+            .into_bytes();
+        let mut bytes = Vec::with_capacity(TOKEN_AT_LEN);
+        bytes.push(version);
         bytes.extend_from_slice(&id);
+        if let Some(at) = &at {
+            bytes.extend_from_slice(at);
+        }
         bytes.extend(tag.iter().take(TAG_LEN));
         URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The WAL position a token says its page was read at, unchecked: it only decides
+    /// which server answers the next page, and the token is verified there in full.
+    pub fn position_hint(token: &str) -> Option<u64> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        if bytes.len() != TOKEN_AT_LEN || bytes[0] != VERSION_AT {
+            return None;
+        }
+        let at: [u8; AT_LEN] = bytes[1 + ID_LEN..1 + ID_LEN + AT_LEN].try_into().ok()?;
+        Some(u64::from_be_bytes(at))
     }
 
     /// The last id carried by `token`, if it was signed with this key for `scope`.
@@ -89,26 +124,45 @@ impl PageTokens {
         let Some((&version, rest)) = bytes.split_first() else {
             return Err(MALFORMED);
         };
-        if version != VERSION {
-            return Err(UNSUPPORTED);
-        }
-        if bytes.len() != TOKEN_LEN {
+        let expected = match version {
+            VERSION => TOKEN_LEN,
+            VERSION_AT => TOKEN_AT_LEN,
+            _ => return Err(UNSUPPORTED),
+        };
+        if bytes.len() != expected {
             return Err(MALFORMED);
         }
-        let Some((id, tag)) = rest.split_first_chunk::<ID_LEN>() else {
+        let Some((id, rest)) = rest.split_first_chunk::<ID_LEN>() else {
             return Err(MALFORMED);
         };
+        let (at, tag) = if version == VERSION_AT {
+            let Some((at, tag)) = rest.split_first_chunk::<AT_LEN>() else {
+                return Err(MALFORMED);
+            };
+            (Some(at), tag)
+        } else {
+            (None, rest)
+        };
         // Constant-time comparison of the leading TAG_LEN bytes of the full MAC.
-        self.keyed(id, scope)
+        self.keyed(version, id, at, scope)
             .verify_truncated_left(tag)
             .map_err(|_| FORGED)?;
         Ok(i64::from_be_bytes(*id))
     }
 
-    fn keyed(&self, id: &[u8; ID_LEN], scope: &str) -> HmacSha256 {
+    fn keyed(
+        &self,
+        version: u8,
+        id: &[u8; ID_LEN],
+        at: Option<&[u8; AT_LEN]>,
+        scope: &str,
+    ) -> HmacSha256 {
         let mut mac = self.mac.clone();
-        mac.update(&[VERSION]);
+        mac.update(&[version]);
         mac.update(id);
+        if let Some(at) = at {
+            mac.update(at);
+        }
         mac.update(scope.as_bytes());
         mac
     }
@@ -143,6 +197,22 @@ mod tests {
     }
 
     #[test]
+    fn a_token_with_a_position_round_trips_and_its_position_is_signed() {
+        let tokens = tokens();
+        let token = tokens.sign_at(SCOPE, 42, Some(0x16_B374_D848));
+        assert_eq!(tokens.verify(SCOPE, &token), Ok(42));
+        assert_eq!(PageTokens::position_hint(&token), Some(0x16_B374_D848));
+        assert_eq!(PageTokens::position_hint(&tokens.sign(SCOPE, 42)), None);
+        // Another position under the same tag is refused.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        bytes[12] ^= 1;
+        assert_eq!(
+            tokens.verify(SCOPE, &URL_SAFE_NO_PAD.encode(&bytes)),
+            Err(FORGED)
+        );
+    }
+
+    #[test]
     fn round_trips() {
         let tokens = tokens();
         for id in [0, 1, 42, -1, i64::MIN, i64::MAX] {
@@ -173,7 +243,7 @@ mod tests {
         for len in [0, 1, 32, 63, 64, 65, 200] {
             let key = vec![7_u8; len];
             let ours = PageTokens::new(&key)
-                .keyed(&[0; 8], "s")
+                .keyed(VERSION, &[0; 8], None, "s")
                 .finalize()
                 .into_bytes();
             let mut standard = HmacSha256::new_from_slice(&key).expect("any key length");
@@ -212,11 +282,17 @@ mod tests {
             let token = URL_SAFE_NO_PAD.encode(&tampered);
             assert_eq!(tokens.verify(SCOPE, &token), Err(FORGED), "byte {at}");
         }
-        let mut old = bytes.clone();
-        old[0] = 2;
+        let mut other = bytes.clone();
+        other[0] = 3;
         assert_eq!(
-            tokens.verify(SCOPE, &URL_SAFE_NO_PAD.encode(&old)),
+            tokens.verify(SCOPE, &URL_SAFE_NO_PAD.encode(&other)),
             Err(UNSUPPORTED)
+        );
+        // Version 2 carries a position: a version-1 body under its number is refused.
+        other[0] = VERSION_AT;
+        assert_eq!(
+            tokens.verify(SCOPE, &URL_SAFE_NO_PAD.encode(&other)),
+            Err(MALFORMED)
         );
     }
 

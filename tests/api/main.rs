@@ -16,5 +16,6 @@ mod openapi;
 mod operations;
 mod recipes;
 mod relations;
+mod replicas;
 mod security;
 mod shop;
