@@ -534,6 +534,28 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Like [`on_both_backends!`], for tests that start their own servers: each test is
+/// `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends_by_name {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+
+                #[cfg_attr(not(halyard_postgres_tests), ignore = "HALYARD_TEST_POSTGRES_URL is not set")]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
 /// The property names of a HAL-FORMS template.
 pub fn property_names(template: &Value) -> Vec<&str> {
     template["properties"]

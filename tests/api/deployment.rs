@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::common::{empty_database, schema_path, spawn_with, Backend, TestApp};
-use crate::on_both_backends;
+use crate::{on_both_backends, on_both_backends_by_name};
 
 /// Every table of the database, bookkeeping included, by name.
 fn tables(url: &str, backend: Backend) -> Vec<String> {
@@ -62,30 +62,11 @@ fn migrate_leaves_every_table_empty(backend: Backend, schema: Option<&str>, tabl
     }
 }
 
-macro_rules! on_both_backends_by_name {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sqlite() {
-                    super::$name($crate::common::Backend::Sqlite);
-                }
-
-                #[cfg_attr(not(halyard_postgres_tests), ignore = "HALYARD_TEST_POSTGRES_URL is not set")]
-                #[test]
-                fn postgres() {
-                    super::$name($crate::common::Backend::Postgres);
-                }
-            }
-        )*
-    };
-}
-
-fn migrate_loads_no_demo_catalogue(backend: Backend) {
+async fn migrate_loads_no_demo_catalogue(backend: Backend) {
     migrate_leaves_every_table_empty(backend, None, "books");
 }
 
-fn migrate_loads_no_demo_data_of_a_schema(backend: Backend) {
+async fn migrate_loads_no_demo_data_of_a_schema(backend: Backend) {
     migrate_leaves_every_table_empty(backend, Some("schemas/recipes.toml"), "recipes");
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::common::{embedded_ids, spawn_schema, Backend, TestApp};
+use crate::on_both_backends_by_name;
 
 const FIRST: &str = r#"
 [[resource]]
@@ -158,26 +159,6 @@ async fn a_new_required_field_on_a_table_with_rows_is_refused(backend: Backend) 
         refused.contains("the new column maker is required"),
         "{refused}"
     );
-}
-
-/// Each test on SQLite and, when configured, PostgreSQL.
-macro_rules! on_both_backends_by_name {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::common::Backend::Sqlite).await;
-                }
-
-                #[cfg_attr(not(halyard_postgres_tests), ignore = "HALYARD_TEST_POSTGRES_URL is not set")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name($crate::common::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
 }
 
 on_both_backends_by_name!(

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::common::{hold_lock, spawn_schema, spawn_with, Backend, TestApp};
+use crate::on_both_backends_by_name;
 
 /// A schema whose path no other test serves (`{path}` is one a backend), so its series
 /// in the process's metrics are this test's alone.
@@ -174,25 +175,6 @@ async fn pool_gauges_move_under_concurrent_requests(app_backend: Backend) {
         "two writes found no connection within 300 ms: {after}"
     );
     assert!(sample(&after, "halyard_db_pool_checkout_wait_seconds_count").expect("present") >= 2.0);
-}
-
-macro_rules! on_both_backends_by_name {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::common::Backend::Sqlite).await;
-                }
-
-                #[cfg_attr(not(halyard_postgres_tests), ignore = "HALYARD_TEST_POSTGRES_URL is not set")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name($crate::common::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
 }
 
 on_both_backends_by_name!(
