@@ -131,6 +131,7 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
     drop(conn);
     let replicas = replicas(config, &opened.pool)?;
     Ok(AppState {
+        checkout_timeout: Duration::from_millis(config.pool_timeout_ms),
         replicas,
         pool: opened.pool,
         tokens: PageTokens::new(key.as_bytes()),

@@ -236,6 +236,12 @@ impl Metrics {
         self.db_errors.with_label_values(&[kind.label()]).inc();
     }
 
+    /// Counts a request that waited past `--pool-timeout-ms` before it could even ask
+    /// the pool (queued for a blocking thread), like a checkout that timed out.
+    pub fn checkout_timed_out(&self) {
+        self.pool_timeouts.inc();
+    }
+
     /// Counts one refused page token.
     pub fn token_rejected(&self) {
         self.token_rejections.inc();

@@ -34,6 +34,9 @@ pub struct AppState {
     pub(crate) max_body: usize,
     /// Time a client has to send its request head, and idle keep-alive time.
     pub(crate) client_timeout: Duration,
+    /// Longest a request waits for a database connection, counted from when its
+    /// database work was asked for (`--pool-timeout-ms`).
+    pub(crate) checkout_timeout: Duration,
     /// Read replicas (PostgreSQL with `--replica-url` only).
     pub(crate) replicas: Option<crate::db::replicas::Replicas>,
     /// How the request log is written.

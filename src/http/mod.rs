@@ -8,12 +8,15 @@ pub(crate) mod consistency;
 pub(crate) mod observe;
 pub(crate) mod routes;
 
+use std::time::{Duration, Instant};
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+
 use serde_json::Value;
 use url::Url;
 
@@ -141,10 +144,14 @@ impl Ctx {
         let pool = self.state.pool.clone();
         // The blocking thread logs as this request, its database errors included.
         let request = crate::logging::request_id();
+        let checkout = Checkout {
+            asked: Instant::now(),
+            timeout: self.state.checkout_timeout,
+        };
         let Some(replicas) = self.state.replicas.clone() else {
             return web::block(move || {
                 crate::logging::in_request(request, || {
-                    let mut conn = pool.get()?;
+                    let mut conn = checkout.get(&pool)?;
                     work(&mut conn)
                 })
             })
@@ -163,7 +170,7 @@ impl Ctx {
         }
         let (out, at) = web::block(move || {
             crate::logging::in_request(request, || {
-                let mut conn = pool.get()?;
+                let mut conn = checkout.get(&pool)?;
                 let out = work(&mut conn)?;
                 Ok::<_, ApiError>((out, crate::db::replicas::primary_position(&mut conn)))
             })
@@ -227,6 +234,30 @@ impl Ctx {
             }
         }
         response
+    }
+}
+
+/// A connection wanted since `asked`: the pool timeout counts from then, not from when a
+/// blocking thread took the work up, so time queued for a thread counts too and a request
+/// never waits for the database longer than `--pool-timeout-ms` in all.
+#[derive(Clone, Copy)]
+struct Checkout {
+    asked: Instant,
+    timeout: Duration,
+}
+
+impl Checkout {
+    fn get(self, pool: &crate::db::Pool) -> ApiResult<PooledConn> {
+        let left = self.timeout.saturating_sub(self.asked.elapsed());
+        if left.is_zero() {
+            // Queued past the deadline: a 503 now, not a connection whose statement
+            // may then wait as long again.
+            crate::metrics::metrics().checkout_timed_out();
+            return Err(ApiError::Unavailable(
+                "every database connection is busy; retry shortly".into(),
+            ));
+        }
+        Ok(pool.get_timeout(left)?)
     }
 }
 
