@@ -227,9 +227,10 @@ fn singleton_paths(
 }
 
 /// OpenAPI links from each operation that creates a resource (201) to the operations on
-/// it: its item, its relations and their sub-resources (`id`), and, from a creation
-/// under a resource, the sub-resource just created (`id` from the request, `sub` from
-/// the body). They let a stateful tester follow real ids instead of guessing.
+/// it: from a collection's POST, its item, its relations and their sub-resources (`id`);
+/// from a creation under a resource, the sub-resource just created (`id` from the
+/// request, `sub` from the body). They let a stateful tester follow real ids instead of
+/// guessing.
 fn add_links(model: &crate::model::Model, paths: &mut Map<String, Value>) {
     let collections: Vec<(String, &str)> = model
         .entities()
@@ -263,12 +264,15 @@ fn add_links(model: &crate::model::Model, paths: &mut Map<String, Value>) {
         let mut links = Map::new();
         for (target, methods) in &targets {
             let body_id = "$response.body#/id";
-            let parameters = if target.starts_with(&format!("/{collection}/{{id}}")) {
-                json!({ "id": body_id })
-            } else if *target == format!("{source}/{{sub}}") {
+            // From a creation under a resource (`POST /books/1/authors`) only to the
+            // created sub-resource: the new author's own relations would reach the same
+            // link from its other side (`/authors/4/books/1`), and a tester that deletes
+            // it there cannot know it is gone here.
+            let nested = source.contains('{');
+            let parameters = if *target == format!("{source}/{{sub}}") {
                 json!({ "id": "$request.path.id", "sub": body_id })
-            } else if target.ends_with(&format!("/{collection}/{{sub}}")) && !source.contains('{') {
-                json!({ "sub": body_id })
+            } else if !nested && target.starts_with(&format!("/{collection}/{{id}}")) {
+                json!({ "id": body_id })
             } else {
                 continue;
             };
