@@ -15,8 +15,8 @@ use crate::http::Ctx;
 use crate::model::{Auth, Entity, PartKind, Singleton, SingletonBehaviour};
 use crate::rest::crud::embeddable;
 use crate::rest::openapi::{
-    id_param, input_example, input_schema, output_schema, page_params, query_param, reference,
-    schema_name, Op, CREATE, CREATE_UNDER, PART, READ, UPDATE,
+    embed_param, id_param, input_example, input_schema, output_schema, page_params, reference,
+    reference_schema, schema_name, Op, Write, CREATE, CREATE_UNDER, PART, READ, UPDATE,
 };
 use crate::rest::openapi::{item as doc_item, list};
 use crate::rest::Site;
@@ -89,6 +89,7 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
 /// The cart, its items and parts, checkout and orders.
 fn shop_paths(
     site: Site,
+    legacy: bool,
     cart: &'static Singleton,
     paths: &mut Map<String, Value>,
     schemas: &mut Map<String, Value>,
@@ -110,17 +111,18 @@ fn shop_paths(
             "shippingAddress": { "type": "object" }, "billingAddress": { "type": "object" },
             "payment": { "type": "object" }, "_links": reference("Links") } }),
     );
-    let embed_items = vec![query_param("embed", "`items` embeds the cart's items.")];
+    let embed_items = vec![embed_param(&["items"], "`items` embeds the cart's items.")];
     paths.insert("/cart".into(), json!({ "get": Op::new("The authenticated user's cart".into(), "200", Some(reference("Cart")), &["400"]).params(embed_items.clone()).secured().done() }));
     paths.insert("/users/{id}/cart".into(), json!({ "parameters": [id_param("id", 1)],
-        "get": Op::new("A user's own cart (403 for another user's token)".into(), "200", Some(reference("Cart")), &["400", "403"]).params(embed_items).secured().done() }));
+        "get": Op::new("A user's own cart (403 for another user's token)".into(), "200", Some(reference("Cart")), &["400", "403", "404"]).params(embed_items).secured().done() }));
     let cart_item_example = json!({ "book": "/books/1", "quantity": 1 });
     paths.insert("/cart/items".into(), json!({
         "get": Op::new("The cart's items".into(), "200", Some(list()), &["400"]).params(page_params(site, cart.items, false)).secured().done(),
         "post": Op::new("Put a book in the cart (200 when the book was there: the quantities add up)".into(), "201", Some(doc_item(cart.items)), CREATE)
             .also("200", "the book was in the cart already; its quantity grew", Some(doc_item(cart.items)))
-            .json_body(json!({ "type": "object", "required": ["book"],
-                "properties": { "book": { "description": "A reference to a book" }, "bookId": { "type": "integer" },
+            .json_body(json!({ "type": "object", "required": ["book"], "additionalProperties": false,
+                "description": "`bookId` (an id) may stand for `book`, not beside it.",
+                "properties": { "book": reference_schema("books"),
                     "quantity": { "type": "integer", "minimum": 1, "maximum": 999 } } }), cart_item_example)
             .secured().done(),
     }));
@@ -136,18 +138,35 @@ fn shop_paths(
         let part = part.entity;
         let name = schema_name(part);
         let mut example = input_example(part, None, 3);
-        let mut input = reference(&format!("{name}Input"));
+        let mut input = reference(&format!("{name}Replace"));
+        let mut patch = reference(&format!("{name}Patch"));
         if kind == PartKind::Card {
             example["cardNumber"] = json!("4111 1111 1111 1111");
-            input = json!({ "allOf": [input, { "type": "object", "properties": {
-                "cardNumber": { "type": "string", "description": "Checked (Luhn); only brand and last four digits are kept" } } }] });
+            example["expiry"] = json!("12/39");
+            // The card's checks are not the text field's: a Luhn-checked number and an
+            // expiry not in the past, each a format of its own (described, not a pattern:
+            // neither can be one).
+            let card = |write| {
+                let mut schema = input_schema(part, write, legacy, None);
+                schema["properties"]["cardNumber"] = json!({ "type": "string", "format": "card-number",
+                    "description": "12 to 19 digits (spaces and dashes are dropped) passing the Luhn check; only brand and last four digits are kept" });
+                schema["properties"]["expiry"] = json!({ "type": "string", "format": "card-expiry",
+                    "description": "`MM/YY`, this month or later" });
+                schema
+            };
+            let mut replace = card(Write::Replace);
+            if let Some(required) = replace["required"].as_array_mut() {
+                required.push(json!("cardNumber"));
+            }
+            input = replace;
+            patch = card(Write::Patch);
         }
         paths.insert(format!("/{}", part.path), json!({
             "get": Op::new(format!("The cart's {}", part.name), "200", Some(doc_item(part)), &["400"]).secured().done(),
             "put": Op::new(format!("Replace the cart's {}", part.name), "200", Some(doc_item(part)), PART)
                 .json_body(input, example.clone()).secured().done(),
             "patch": Op::new(format!("Update the cart's {}", part.name), "200", Some(doc_item(part)), PART)
-                .json_body(reference(&format!("{name}Patch")), example).secured().done(),
+                .json_body(patch, example).secured().done(),
         }));
     }
     paths.insert("/cart:checkout".into(), json!({ "post": Op::new(
@@ -178,7 +197,7 @@ fn singleton_paths(
     let path = singleton.path;
     paths.insert(format!("/{path}"), json!({ "get": Op::new(format!("The authenticated {}'s {path}", singleton.owner.name), "200", Some(reference(&name)), &["400"]).secured().done() }));
     paths.insert(format!("/{}/{{id}}/{path}", singleton.owner.path), json!({ "parameters": [id_param("id", 1)],
-        "get": Op::new(format!("A {}'s own {path} (403 for another's token)", singleton.owner.name), "200", Some(reference(&name)), &["400", "403"]).secured().done() }));
+        "get": Op::new(format!("A {}'s own {path} (403 for another's token)", singleton.owner.name), "200", Some(reference(&name)), &["400", "403", "404"]).secured().done() }));
     let items = singleton.items;
     let item_name = schema_name(items);
     paths.insert(format!("/{}", items.path), json!({
@@ -200,10 +219,76 @@ fn singleton_paths(
         paths.insert(format!("/{}", part.path), json!({
             "get": Op::new(format!("The {path}'s {}", part.name), "200", Some(doc_item(part)), &["400"]).secured().done(),
             "put": Op::new(format!("Replace the {path}'s {}", part.name), "200", Some(doc_item(part)), PART)
-                .json_body(reference(&format!("{part_name}Input")), example.clone()).secured().done(),
+                .json_body(reference(&format!("{part_name}Replace")), example.clone()).secured().done(),
             "patch": Op::new(format!("Update the {path}'s {}", part.name), "200", Some(doc_item(part)), PART)
                 .json_body(reference(&format!("{part_name}Patch")), example).secured().done(),
         }));
+    }
+}
+
+/// OpenAPI links from each operation that creates a resource (201) to the operations on
+/// it: from a collection's POST, its item, its relations and their sub-resources (`id`);
+/// from a creation under a resource, the sub-resource just created (`id` from the
+/// request, `sub` from the body). They let a stateful tester follow real ids instead of
+/// guessing.
+fn add_links(model: &crate::model::Model, paths: &mut Map<String, Value>) {
+    let collections: Vec<(String, &str)> = model
+        .entities()
+        .into_iter()
+        .map(|e| (format!("#/components/schemas/{}", schema_name(e)), e.path))
+        .collect();
+    let targets: Vec<(String, Vec<String>)> = paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = ["get", "put", "post", "patch", "delete"]
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(|m| (*m).to_owned())
+                .collect();
+            (path.clone(), methods)
+        })
+        .collect();
+    for (source, item) in paths.iter_mut() {
+        let Some(created) = item
+            .get_mut("post")
+            .and_then(|op| op["responses"].get_mut("201"))
+        else {
+            continue;
+        };
+        let schema = created["content"]["application/hal+json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_default();
+        let Some((_, collection)) = collections.iter().find(|(name, _)| name == schema) else {
+            continue;
+        };
+        let mut links = Map::new();
+        for (target, methods) in &targets {
+            let body_id = "$response.body#/id";
+            // From a creation under a resource (`POST /books/1/authors`) only to the
+            // created sub-resource: the new author's own relations would reach the same
+            // link from its other side (`/authors/4/books/1`), and a tester that deletes
+            // it there cannot know it is gone here.
+            let nested = source.contains('{');
+            let parameters = if *target == format!("{source}/{{sub}}") {
+                json!({ "id": "$request.path.id", "sub": body_id })
+            } else if !nested && target.starts_with(&format!("/{collection}/{{id}}")) {
+                json!({ "id": body_id })
+            } else {
+                continue;
+            };
+            for method in methods {
+                let name = format!("{method} {target}")
+                    .replace(['/', '{', '}', ':', ' '], "_")
+                    .trim_matches('_')
+                    .to_owned();
+                links.insert(name, json!({
+                    "operationRef": format!("#/paths/{}/{method}", target.replace('~', "~0").replace('/', "~1")),
+                    "parameters": parameters }));
+            }
+        }
+        if !links.is_empty() {
+            created["links"] = Value::Object(links);
+        }
     }
 }
 
@@ -266,22 +351,34 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
         schemas.insert(schema_name(entity), output_schema(entity, has_id, legacy));
         schemas.insert(
             format!("{}Input", schema_name(entity)),
-            input_schema(entity, true, legacy),
+            input_schema(entity, Write::Create, legacy, None),
         );
+        // PUT and PATCH do not write immutable fields: their schemas leave them out.
         schemas.insert(
-            format!("{}Patch", schema_name(entity)),
-            input_schema(entity, false, legacy),
+            format!("{}Replace", schema_name(entity)),
+            input_schema(entity, Write::Replace, legacy, None),
         );
+        let mut patch = input_schema(entity, Write::Patch, legacy, None);
+        for view in model.views_from(entity) {
+            for key in site.styles_of(view.pair).filter_map(|s| s.patch_key(view)) {
+                patch["properties"][key] = json!({ "type": "array",
+                    "items": reference_schema(view.to.entity.path),
+                    "description": format!("Replaces the linked {key} (links, or HAL link objects with `href`)") });
+            }
+        }
+        schemas.insert(format!("{}Patch", schema_name(entity)), patch);
     }
 
     for (n, entity) in model.collections.iter().copied().enumerate() {
         let name = schema_name(entity);
         let input = reference(&format!("{name}Input"));
+        let replace = reference(&format!("{name}Replace"));
         let patch = reference(&format!("{name}Patch"));
         let example = input_example(entity, None, n);
+        // Another user's token is a 403.
         let secured = |op: Op| {
             if entity.auth == Auth::SelfOnly {
-                op.secured()
+                op.secured().also_problem("403")
             } else {
                 op
             }
@@ -301,12 +398,9 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
             READ,
         );
         if !embeddable.is_empty() {
-            read = read.params(vec![query_param(
-                "embed",
-                &format!(
-                    "Comma-separated related collections to embed: {}.",
-                    embeddable.join(", ")
-                ),
+            read = read.params(vec![embed_param(
+                &embeddable,
+                "Comma-separated related collections to embed.",
             )]);
         }
         paths.insert(
@@ -315,7 +409,7 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
                 "parameters": [id_param("id", 1)],
                 "get": read.done(),
                 "put": secured(Op::new(format!("Replace a {}", entity.name), "200", Some(item(entity)), UPDATE)
-                    .json_body(input, example.clone())).done(),
+                    .json_body(replace, example.clone())).done(),
                 "patch": secured(Op::new(format!("Update a {} (JSON merge patch)", entity.name), "200", Some(item(entity)), UPDATE)
                     .json_body(patch, example)).done(),
                 "delete": secured(Op::new(format!("Delete a {}", entity.name), "204", None, &["404", "409", "412"])).done(),
@@ -335,7 +429,7 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
                 "get": Op::new(format!("List the {} of a {}", child.path, parent.name), "200", Some(list.clone()), READ)
                     .params(page_params(site, child, false)).done(),
                 "post": Op::new(format!("Create a {} of a {}", child.name, parent.name), "201", Some(item(child)), CREATE_UNDER)
-                    .json_body(reference(&format!("{name}Input")), example.clone()).done(),
+                    .json_body(input_schema(child, Write::Create, legacy, Some(children.column)), example.clone()).done(),
             }),
         );
         if children.dependent {
@@ -371,7 +465,7 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
 
     match model.singleton {
         Some(cart) if cart.behaviour == SingletonBehaviour::Cart => {
-            shop_paths(site, cart, &mut paths, &mut schemas);
+            shop_paths(site, legacy, cart, &mut paths, &mut schemas);
         }
         Some(singleton) => singleton_paths(site, singleton, &mut paths, &mut schemas),
         None => {}
@@ -416,6 +510,25 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
                 "example": { "type": format!("urn:halyard:problem:{slug}"), "title": slug, "status": status.parse::<u16>().unwrap_or(400), "detail": description } } } }),
         );
     }
+    // Every operation that reads the database answers 503 when it does not answer.
+    for (path, item) in paths.iter_mut() {
+        if matches!(path.as_str(), "/openapi.json" | "/rels/{name}") {
+            continue;
+        }
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                responses.insert(
+                    "503".into(),
+                    json!({ "$ref": "#/components/responses/Problem503" }),
+                );
+            }
+        }
+    }
+    add_links(model, &mut paths);
     // A path without an id cannot answer 404 (an unknown path is not in the document).
     let no_ids: Vec<String> = paths.keys().filter(|p| !p.contains('{')).cloned().collect();
     for path in no_ids {

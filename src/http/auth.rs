@@ -6,7 +6,10 @@
 //! compared in constant time, so neither a lookup by secret nor an early-exit
 //! comparison leaks anything through timing.
 
-use actix_web::http::header;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
 use actix_web::HttpRequest;
 use diesel::QueryableByName;
 use sha2::{Digest, Sha256};
@@ -52,8 +55,9 @@ fn unauthorized(why: &str) -> ApiError {
     ))
 }
 
-/// The user a request's `Authorization` header authenticates, or 401.
-pub(crate) fn user(conn: &mut DbConn, authorization: Option<&str>) -> ApiResult<i64> {
+/// The token's row id and secret, if `authorization` is a well-formed bearer token;
+/// else the 401 saying what is wrong. Needs no database.
+fn parse(authorization: Option<&str>) -> ApiResult<(i64, &str)> {
     let header = authorization.ok_or_else(|| unauthorized("this needs a token"))?;
     // The scheme is case-insensitive (RFC 9110 §11.1): `BEARER` is as good as `Bearer`.
     let token = header
@@ -69,6 +73,35 @@ pub(crate) fn user(conn: &mut DbConn, authorization: Option<&str>) -> ApiResult<
         .ok()
         .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(malformed)?;
+    Ok((id, secret))
+}
+
+/// 401 unless the request carries a well-formed bearer token. Checked before anything
+/// else a handler reads, so a request without a token is 401 whatever else is wrong
+/// with it (not a 400 about its body or query); the token itself is checked later,
+/// with the database, by [`user`].
+pub(crate) fn presented(req: &HttpRequest) -> ApiResult<()> {
+    parse(bearer(req).as_deref()).map(|_| ())
+}
+
+/// Middleware for paths every method of which needs a token: [`presented`] first.
+/// `OPTIONS` passes, so a client can learn the methods before it has a token.
+pub(crate) async fn required(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if req.method() != Method::OPTIONS {
+        if let Err(problem) = presented(req.request()) {
+            return Ok(req.error_response(problem).map_into_right_body());
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// The user a request's `Authorization` header authenticates, or 401.
+pub(crate) fn user(conn: &mut DbConn, authorization: Option<&str>) -> ApiResult<i64> {
+    let (id, secret) = parse(authorization)?;
+    let malformed = || unauthorized("the token is not valid");
     let mut sql = Sql::new("SELECT user_id, hash FROM api_tokens WHERE id = ");
     sql.bind(id);
     let row = sql.load::<TokenRow>(conn)?.pop().ok_or_else(malformed)?;

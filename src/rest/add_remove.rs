@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
 use super::forms::pick;
-use super::openapi::{id_param, Op};
+use super::openapi::{id_param, reference_schema, Op};
 use super::style::{PairStyle, Site};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -95,8 +95,8 @@ impl PairStyle for AddRemove {
                 format!("/{}/{{id}}/{}:{verb}", view.from.entity.path, view.to.entity.path),
                 json!({ "parameters": [id_param("id", 1)],
                         "post": Op::new(format!("{verb} a {field} ({problem} when already {})", if verb == "add" { "a member" } else { "not a member" }), "204", None, &["400", "404", problem, "415", "422"])
-                            .json_body(json!({ "type": "object", "required": [field],
-                                "properties": { field: { "description": "A reference: URL, path, name or id" } } }),
+                            .json_body(json!({ "type": "object", "required": [field], "additionalProperties": false,
+                                "properties": { field: reference_schema(view.to.entity.path) } }),
                                 json!({ field: format!("/{}/1", view.to.entity.path) }))
                             .done() }),
             );

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::forms::properties;
 use super::narrowing;
-use super::openapi::{query_param, Op, READ};
+use super::openapi::{narrowing_param, Op, READ};
 use super::style::{add_rel, PairStyle, Rels, Site};
 use crate::db::{self, Sql};
 use crate::error::{ApiError, ApiResult};
@@ -126,19 +126,27 @@ impl PairStyle for Cross {
 
 /// The OpenAPI operation of the bulk DELETE on a cross-resource's collection.
 fn bulk_delete_operation(site: Site, entity: &'static Entity) -> Value {
-    let mut params: Vec<Value> = narrowing::names(site, entity, None)
-        .iter()
-        .map(|n| {
-            query_param(
-                n,
-                "Deletes the relations of this resource (at least one narrowing parameter is required).",
-            )
-        })
-        .collect();
-    if let Some(first) = params.first_mut() {
-        first["required"] = json!(true);
-        first["example"] = json!("2");
+    // "At least one of these" is an object parameter exploded into the query (`style:
+    // form`), with `minProperties: 1`: listed one by one, none could be required.
+    let mut properties = Map::new();
+    for (name, collection) in narrowing::targets(site, entity) {
+        let param = narrowing_param(&name, collection, "");
+        properties.insert(name, param["schema"].clone());
     }
+    let example: Map<String, Value> = properties
+        .keys()
+        .filter(|name| name.ends_with("_id"))
+        .take(1)
+        .map(|name| (name.clone(), json!(2)))
+        .collect();
+    let params = vec![
+        json!({ "name": "narrowing", "in": "query", "required": true,
+        "style": "form", "explode": true,
+        "description": "At least one narrowing parameter: the relations of these resources are deleted.",
+        "schema": { "type": "object", "minProperties": 1, "additionalProperties": false,
+            "properties": properties },
+        "example": example }),
+    ];
     Op::new(
         format!(
             "Delete every {} matching the query, in one statement",

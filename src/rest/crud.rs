@@ -263,6 +263,7 @@ async fn replace(
     body: Body,
     patch: bool,
 ) -> ApiResult<HttpResponse> {
+    token_first(&ctx, entity)?;
     ctx.query(&[])?;
     let id = ctx.id("id")?;
     let method = if patch { Method::PATCH } else { Method::PUT };
@@ -311,6 +312,7 @@ async fn replace(
 }
 
 async fn delete(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult<HttpResponse> {
+    token_first(&ctx, entity)?;
     ctx.query(&[])?;
     let id = ctx.id("id")?;
     let links = ctx.links.clone();
@@ -342,6 +344,15 @@ async fn delete(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult<Http
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A write to an [`Auth::SelfOnly`] resource without a well-formed token is 401 before
+/// its query or body is looked at (whose faults would otherwise answer 400 first).
+fn token_first(ctx: &Ctx, entity: &Entity) -> ApiResult<()> {
+    match entity.auth {
+        Auth::Open => Ok(()),
+        Auth::SelfOnly => auth::presented(&ctx.req),
+    }
 }
 
 /// Enforces [`Auth::SelfOnly`]: the request must carry the resource's own token.

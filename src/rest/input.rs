@@ -196,7 +196,7 @@ impl Entity {
                 ))
             }
             Kind::Decimal { scale, min, max } => {
-                let text = decimal_text(value)?;
+                let text = decimal_text(value, scale)?;
                 let range = || {
                     format!(
                         "must be a decimal from {} to {} with at most {scale} decimals",
@@ -225,7 +225,7 @@ impl Entity {
                 ))
             }
             Kind::Money => {
-                let text = decimal_text(value)?;
+                let text = decimal_text(value, 2)?;
                 let cents = decimal::parse(&text, 2)
                     .map_err(|e| format!("must be an amount like \"12.30\": {}", e.0))?;
                 if cents < 0 {
@@ -237,7 +237,11 @@ impl Entity {
                 ))
             }
             Kind::Share { units, .. } => {
-                let text = decimal_text(value)?;
+                // A share is kept as written, so it must be written: a string only.
+                let text = value
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or("must be a decimal string like \"0.25\"")?;
                 let scaled = decimal::parse(&text, 4).map_err(|e| {
                     format!("must be a decimal string between \"0\" and \"1\" with at most 4 decimals: {}", e.0)
                 })?;
@@ -325,11 +329,29 @@ fn is_email(text: &str) -> bool {
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Decimals arrive as strings ("12.30"); a JSON number is taken by its text.
-fn decimal_text(value: &Value) -> Result<String, String> {
+/// Decimals arrive as strings ("12.30"); a JSON number is taken by its text, but only
+/// below 10^(15 - scale), where a double still carries every one of `scale` decimals
+/// (a larger one would come with digits the client never wrote). The document says the
+/// same (`rest::openapi::field_schema`).
+fn decimal_text(value: &Value, scale: u32) -> Result<String, String> {
     match value {
         Value::String(text) => Ok(text.clone()),
-        Value::Number(number) => Ok(number.to_string()),
+        Value::Number(number)
+            if number
+                .as_f64()
+                .is_some_and(|n| n.abs() < number_limit(scale)) =>
+        {
+            Ok(number.to_string())
+        }
+        Value::Number(_) => Err(format!(
+            "must be a decimal string like \"0.25\" (a JSON number only below {})",
+            number_limit(scale)
+        )),
         _ => Err("must be a decimal string like \"0.25\"".into()),
     }
+}
+
+/// The bound under which a JSON number with `scale` decimals is exact.
+pub(crate) fn number_limit(scale: u32) -> f64 {
+    10f64.powi(15 - i32::try_from(scale).unwrap_or(15))
 }

@@ -60,6 +60,14 @@ pub(crate) fn names(site: Site, entity: &'static Entity, except: Option<&Entity>
         .collect()
 }
 
+/// Each narrowing parameter of `entity`'s collection and the collection its value names.
+pub(crate) fn targets(site: Site, entity: &'static Entity) -> Vec<(String, &'static str)> {
+    narrowings(site, entity)
+        .into_iter()
+        .map(|n| (n.param, n.target.path))
+        .collect()
+}
+
 /// The SQL conditions the narrowing parameters in `query` add, and whether there was
 /// any.
 pub(crate) fn sql(
@@ -79,9 +87,11 @@ pub(crate) fn sql(
             value
                 .parse::<i64>()
                 .ok()
-                .filter(|id| *id >= 0 && value.bytes().all(|b| b.is_ascii_digit()))
+                // Ids start at 1: `book_id=0` names nothing, so it is a mistake, not an
+                // empty list (the document says `minimum: 1`).
+                .filter(|id| *id >= 1 && value.bytes().all(|b| b.is_ascii_digit()))
                 .ok_or_else(|| {
-                    ApiError::field(param.clone(), "must be an id (a non-negative integer)")
+                    ApiError::field(param.clone(), "must be an id (a positive integer)")
                 })?
         } else {
             reference::parse_reference_str(value, narrowing.target.path, links.base())

@@ -142,7 +142,7 @@ impl PairStyle for SubResources {
             None,
             &["400", "404", "413", "415", "422"],
         )
-        .uri_list_body(&uris)
+        .uri_list_body(to.path, &uris)
         .done();
         collection["post"] = Op::new(
             format!("Create a {} and link it to a {} (JSON; with text/uri-list: link the listed ones, 204)", to.name, from.name),

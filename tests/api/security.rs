@@ -119,6 +119,64 @@ async fn every_protected_path_without_a_valid_token_is_401_with_www_authenticate
     assert!(reply.json()["displayName"] != "x");
 }
 
+async fn a_missing_or_malformed_token_is_401_before_a_bad_query_or_body_is_400(app: TestApp) {
+    let (user, _) = new_user(&app, "ada@example.org").await;
+
+    for (method, path, body) in protected(user) {
+        // An unknown query parameter and an unknown property: with a token, a 400 each.
+        let path = format!("{path}?nonsense=1");
+        let body = (!body.is_null())
+            .then(|| ("application/json", json!({ "nonsense": true }).to_string()));
+        for headers in [
+            Vec::new(),
+            vec![("authorization", "Bearer nonsense")],
+            vec![("authorization", "Basic YWRhOnNlY3JldA==")],
+        ] {
+            let reply = app
+                .send(method.clone(), &path, &headers, body.clone())
+                .await;
+            let problem = reply.assert_problem(401);
+            assert_eq!(problem["type"], "urn:halyard:problem:unauthorized");
+            assert_eq!(
+                reply.header("www-authenticate").as_deref(),
+                Some("Bearer"),
+                "{method} {path} {headers:?}"
+            );
+        }
+    }
+}
+
+async fn another_users_token_is_403_on_a_users_own_writes(app: TestApp) {
+    let (ada, _) = new_user(&app, "ada@example.org").await;
+    let (_, bob_token) = new_user(&app, "bob@example.org").await;
+    let bearer = format!("Bearer {bob_token}");
+    let headers = [("authorization", bearer.as_str())];
+    let body = || {
+        Some((
+            "application/json",
+            json!({ "displayName": "Bob was here" }).to_string(),
+        ))
+    };
+
+    let patched = app
+        .send(Method::PATCH, &format!("/users/{ada}"), &headers, body())
+        .await;
+    let deleted = app
+        .send(Method::DELETE, &format!("/users/{ada}"), &headers, None)
+        .await;
+    let cart = app
+        .send(Method::GET, &format!("/users/{ada}/cart"), &headers, None)
+        .await;
+
+    patched.assert_problem(403);
+    deleted.assert_problem(403);
+    cart.assert_problem(403);
+    assert_ne!(
+        app.get(&format!("/users/{ada}")).await.json()["displayName"],
+        "Bob was here"
+    );
+}
+
 async fn another_users_cart_is_403_and_their_orders_are_404(app: TestApp) {
     let (ada, ada_token) = new_user(&app, "ada@example.org").await;
     let (_, bob_token) = new_user(&app, "bob@example.org").await;
@@ -322,6 +380,8 @@ fn url_encode(text: &str) -> String {
 
 on_both_backends!(
     every_protected_path_without_a_valid_token_is_401_with_www_authenticate,
+    a_missing_or_malformed_token_is_401_before_a_bad_query_or_body_is_400,
+    another_users_token_is_403_on_a_users_own_writes,
     another_users_cart_is_403_and_their_orders_are_404,
     the_owner_reads_the_cart_before_and_after_checkout,
     a_card_number_is_never_stored_or_returned_whole,
