@@ -23,7 +23,8 @@ if (!base) {
 }
 const origin = new URL(base).origin;
 const LIMIT = 600;
-const NOT_HAL = /\/(rels\/|openapi\.json|health)/;
+// Not HAL: the /rels pages (HTML), the OpenAPI document and the probes (plain JSON).
+const NOT_HAL = /\/(rels\/|openapi\.json|health$|live$|ready$)/;
 const ACCEPTS = ['application/hal+json', 'application/prs.hal-forms+json'];
 
 async function call(method, url, { body, token, accept = 'application/hal+json' } = {}) {
