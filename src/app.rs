@@ -286,7 +286,8 @@ fn root_without_slash(cfg: &mut web::ServiceConfig, prefix: &str) {
 }
 
 /// Every response to a cross-origin request may be read by any origin; the headers a
-/// HAL browser needs are exposed.
+/// HAL browser needs are exposed, and the request id and consistency token, so a client
+/// on another origin can report the one and send back the other.
 async fn cors(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody>,
@@ -301,7 +302,9 @@ async fn cors(
         );
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Allow, Location, ETag, Link"),
+            HeaderValue::from_static(
+                "Allow, Location, ETag, Link, X-Request-Id, Halyard-Consistency",
+            ),
         );
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }

@@ -6,10 +6,7 @@
 //! compared in constant time, so neither a lookup by secret nor an early-exit
 //! comparison leaks anything through timing.
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
-use actix_web::middleware::Next;
+use actix_web::http::header;
 use actix_web::HttpRequest;
 use diesel::QueryableByName;
 use sha2::{Digest, Sha256};
@@ -79,23 +76,10 @@ fn parse(authorization: Option<&str>) -> ApiResult<(i64, &str)> {
 /// 401 unless the request carries a well-formed bearer token. Checked before anything
 /// else a handler reads, so a request without a token is 401 whatever else is wrong
 /// with it (not a 400 about its body or query); the token itself is checked later,
-/// with the database, by [`user`].
+/// with the database, by [`user`]. `super::account_only` runs it for every path of an
+/// account's own resources.
 pub(crate) fn presented(req: &HttpRequest) -> ApiResult<()> {
     parse(bearer(req).as_deref()).map(|_| ())
-}
-
-/// Middleware for paths every method of which needs a token: [`presented`] first.
-/// `OPTIONS` passes, so a client can learn the methods before it has a token.
-pub(crate) async fn required(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if req.method() != Method::OPTIONS {
-        if let Err(problem) = presented(req.request()) {
-            return Ok(req.error_response(problem).map_into_right_body());
-        }
-    }
-    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// The user a request's `Authorization` header authenticates, or 401.

@@ -10,7 +10,7 @@ pub(crate) mod routes;
 
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -297,14 +297,22 @@ pub(crate) fn path_id(text: &str) -> ApiResult<i64> {
 }
 
 /// Middleware for every path about one account's own resources (a singleton, its items and
-/// parts, orders): each answer, errors included, is
-/// `Cache-Control: private` and varies by `Authorization`. The same URL shows each account
-/// its own, and a 404 or 409 tells as much about it as a 200 does.
-pub(crate) async fn private(
+/// parts, orders). The token is looked at before anything else: without a well-formed
+/// one the answer is 401, whatever else is wrong with the request (`OPTIONS` passes, so a
+/// client can learn the methods first). Each answer, the 401 and other errors included,
+/// is `Cache-Control: private` and varies by `Authorization`: the same URL shows each
+/// account its own, and a 404 or 409 tells as much about it as a 200 does.
+pub(crate) async fn account_only(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut response = next.call(req).await?;
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let refused = (req.method() != Method::OPTIONS)
+        .then(|| auth::presented(req.request()).err())
+        .flatten();
+    let mut response = match refused {
+        Some(problem) => req.error_response(problem).map_into_right_body(),
+        None => next.call(req).await?.map_into_left_body(),
+    };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
     // Replaces the `Vary: Accept` of the representation: both select what is shown.

@@ -37,12 +37,7 @@ struct Owner {
 /// Registers the singleton, its owner's path to it, its items and its parts.
 pub(crate) fn configure(reg: &mut Registrar, site: Site, singleton: &'static Singleton) {
     let served = Served { site, singleton };
-    // The token is looked at before anything else (401 first), and every answer,
-    // the 401 too, is private.
-    let private = |r: actix_web::Resource| {
-        r.wrap(from_fn(http::auth::required))
-            .wrap(from_fn(http::private))
-    };
+    let private = |r: actix_web::Resource| r.wrap(from_fn(http::account_only));
     let path = singleton.path;
     reg.add_wrapped(
         Routes::new(&format!("/{path}")).get(move |ctx: Ctx| read(ctx, served, false)),

@@ -1035,7 +1035,14 @@ async fn a_cross_origin_get_exposes_the_hal_headers(app: TestApp) {
         .split(',')
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
-    for name in ["allow", "location", "etag", "link"] {
+    for name in [
+        "allow",
+        "location",
+        "etag",
+        "link",
+        "x-request-id",
+        "halyard-consistency",
+    ] {
         assert!(exposed.contains(name), "{name} not in {exposed:?}");
     }
     error.assert_problem(404);
