@@ -47,6 +47,7 @@ pub struct Metrics {
     pool_timeouts: IntCounter,
     db_errors: IntCounterVec,
     token_rejections: IntCounter,
+    statements_prepared: IntCounter,
     reads: IntCounterVec,
     replica_lag: prometheus::GaugeVec,
     replica_up: IntGaugeVec,
@@ -131,6 +132,11 @@ impl Metrics {
             "Page tokens refused as forged, altered or from another listing (400).",
         )
         .expect("a valid metric");
+        let statements_prepared = IntCounter::new(
+            "halyard_db_statements_prepared_total",
+            "Statements prepared and kept in a connection's statement cache (each text once a connection).",
+        )
+        .expect("a valid metric");
         let reads = IntCounterVec::new(
             Opts::new(
                 "halyard_db_reads_total",
@@ -165,6 +171,7 @@ impl Metrics {
             Box::new(pool_timeouts.clone()),
             Box::new(db_errors.clone()),
             Box::new(token_rejections.clone()),
+            Box::new(statements_prepared.clone()),
             Box::new(reads.clone()),
             Box::new(replica_lag.clone()),
             Box::new(replica_up.clone()),
@@ -190,10 +197,16 @@ impl Metrics {
             pool_timeouts,
             db_errors,
             token_rejections,
+            statements_prepared,
             reads,
             replica_lag,
             replica_up,
         }
+    }
+
+    /// Counts a statement prepared into a connection's cache.
+    pub fn statement_prepared(&self) {
+        self.statements_prepared.inc();
     }
 
     /// Counts a read by the server that served it (`primary`, `replica-0`, ...).

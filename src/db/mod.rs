@@ -8,13 +8,17 @@ pub mod sql;
 use std::path::Path;
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, CacheSize, Instrumentation, InstrumentationEvent, SimpleConnection,
+    TransactionManager,
+};
 use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use conn::{Backend, DbConn};
-pub use sql::{Sql, Value};
+pub use sql::{Sql, Value, MAX_CACHED};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -102,6 +106,76 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
+        let mut conn = self.open()?;
+        conn.set_instrumentation(Watch::default());
+        Ok(conn)
+    }
+
+    /// Not called on checkout (`test_on_check_out(false)`): a lost connection is found
+    /// by the error it gives ([`Watch`]) and dropped when it comes back, instead of a
+    /// `SELECT 1` before every request.
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    /// A connection whose transaction manager is in an error state, or still inside a
+    /// transaction (a commit or rollback failed when the server went away), would fail
+    /// every later request it serves with a 500: drop it instead of returning it to the
+    /// pool. So is one released while a panic unwinds, and one whose last statements
+    /// said the server is gone. A connection past [`MAX_CACHED`] prepared statements
+    /// empties its cache here, so the cache stays bounded whatever clients send.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        if std::thread::panicking() || conn.is_broken() {
+            return true;
+        }
+        let Some(watch) = conn.instrumentation().downcast_mut::<Watch>() else {
+            return false;
+        };
+        if watch.lost {
+            return true;
+        }
+        if watch.cached > MAX_CACHED {
+            watch.cached = 0;
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+            conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
+        }
+        false
+    }
+}
+
+/// What a connection's own events tell the pool: whether an error said the server is
+/// gone, and how many statements it keeps prepared (counted in the metrics too).
+#[derive(Debug, Default)]
+struct Watch {
+    lost: bool,
+    cached: usize,
+}
+
+impl Instrumentation for Watch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::CacheQuery { .. } => {
+                self.cached += 1;
+                crate::metrics::metrics().statement_prepared();
+            }
+            InstrumentationEvent::FinishQuery {
+                error:
+                    Some(diesel::result::Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                        | DatabaseErrorKind::UnableToSendCommand,
+                        _,
+                    )),
+                ..
+            } => self.lost = true,
+            _ => {}
+        }
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConn, diesel::r2d2::Error> {
         match &self.target {
             Target::Postgres(url) => {
                 let mut conn =
@@ -132,20 +206,6 @@ impl r2d2::ManageConnection for Manager {
                 Ok(DbConn::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    /// A connection whose transaction manager is in an error state, or still inside a
-    /// transaction (a commit or rollback failed when the server went away), would fail
-    /// every later request it serves with a 500: drop it instead of returning it to the
-    /// pool. So is one released while a panic unwinds.
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        use diesel::r2d2::R2D2Connection;
-        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -256,6 +316,7 @@ pub fn open_prepared(
     drop(first);
     let pool = r2d2::Pool::builder()
         .max_size(settings.size.max(1))
+        .test_on_check_out(false)
         // r2d2 rejects a zero timeout; a millisecond is the shortest meaningful wait.
         .connection_timeout(settings.checkout_timeout.max(Duration::from_millis(1)))
         .event_handler(Box::new(crate::metrics::PoolEvents))

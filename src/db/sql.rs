@@ -4,9 +4,16 @@
 //! natively and SQLite treats `$N` as a named parameter numbered by first appearance, so
 //! the same text runs on both backends as long as numbering follows the text order,
 //! which `bind` guarantees.
+//!
+//! Statements are kept prepared per connection, keyed by their text (diesel's statement
+//! cache): a descriptor's statements have one text each, so the cache holds a bounded
+//! set. A statement whose text a client shaped (a filter) is marked [`Sql::one_off`] and
+//! prepared afresh each time; `db::Watch` empties a connection's cache past
+//! [`MAX_CACHED`] statements all the same.
 
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Nullable, Text, Untyped};
+use diesel::QueryResult;
 
 use super::conn::{Backend, DbConn};
 
@@ -45,11 +52,17 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// The most statements a connection keeps prepared before its cache is emptied.
+pub const MAX_CACHED: usize = 256;
+
 /// SQL text plus the values bound to its placeholders.
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     text: String,
     binds: Vec<Value>,
+    /// True when a client shaped the text, so keeping it prepared would only fill the
+    /// cache.
+    one_off: bool,
 }
 
 impl Sql {
@@ -58,6 +71,7 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             binds: Vec::new(),
+            one_off: false,
         }
     }
 
@@ -67,6 +81,7 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             binds,
+            one_off: false,
         }
     }
 
@@ -91,8 +106,16 @@ impl Sql {
         self
     }
 
+    /// Marks a statement whose text a client shaped (a filter expression): it is not
+    /// kept prepared, and neither is any statement it is appended to.
+    pub fn one_off(mut self) -> Self {
+        self.one_off = true;
+        self
+    }
+
     /// Appends another statement fragment, renumbering its placeholders.
     pub fn append(&mut self, other: &Sql) -> &mut Self {
+        self.one_off |= other.one_off;
         let mut rest = other.text.as_str();
         while let Some(at) = rest.find('$') {
             self.text.push_str(&rest[..at]);
@@ -123,23 +146,10 @@ impl Sql {
         &self.binds
     }
 
-    /// Builds the diesel query, ready to `load` or `execute` on a [`DbConn`].
-    pub fn query(&self) -> BoxedSqlQuery<'static, Backend, SqlQuery> {
-        let mut query = diesel::sql_query(self.text.clone()).into_boxed::<Backend>();
-        for value in &self.binds {
-            query = match value.clone() {
-                Value::Int(v) => query.bind::<BigInt, _>(v),
-                Value::Text(v) => query.bind::<Text, _>(v),
-                Value::Null => query.bind::<Nullable<Text>, _>(None::<String>),
-            };
-        }
-        query
-    }
-
     /// Runs the statement and returns the number of affected rows.
     pub fn execute(&self, conn: &mut DbConn) -> diesel::QueryResult<usize> {
         use diesel::RunQueryDsl;
-        self.query().execute(conn)
+        Statement(self).execute(conn)
     }
 
     /// Runs the statement and loads its rows.
@@ -148,7 +158,57 @@ impl Sql {
         T: diesel::QueryableByName<Backend> + 'static,
     {
         use diesel::RunQueryDsl;
-        self.query().load(conn)
+        Statement(self).load(conn)
+    }
+}
+
+/// An [`Sql`] as diesel runs it. Unlike `sql_query`, which diesel never keeps prepared,
+/// it walks its text so that each `$N` becomes a bind parameter of the backend's own
+/// syntax, and it lets the statement cache keep it unless it is [`Sql::one_off`].
+struct Statement<'a>(&'a Sql);
+
+/// A bound NULL (a value [`Sql::with_binds`] was given; `bind` writes NULL as a literal).
+static NULL_TEXT: Option<String> = None;
+
+impl QueryId for Statement<'_> {
+    type QueryId = ();
+    // No type identifies the statement: the cache keys it by its text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Statement<'_> {
+    type SqlType = Untyped;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for Statement<'_> {}
+
+impl QueryFragment<Backend> for Statement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        if self.0.one_off {
+            out.unsafe_to_cache_prepared();
+        }
+        let mut rest = self.0.text.as_str();
+        while let Some(at) = rest.find('$') {
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let index: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
+            let Some(value) = self.0.binds.get(index.wrapping_sub(1)) else {
+                out.push_sql(&rest[..at + 1 + digits]);
+                rest = &rest[at + 1 + digits..];
+                continue;
+            };
+            out.push_sql(&rest[..at]);
+            match value {
+                Value::Int(v) => out.push_bind_param::<BigInt, i64>(v)?,
+                Value::Text(v) => out.push_bind_param::<Text, String>(v)?,
+                Value::Null => out.push_bind_param::<Nullable<Text>, Option<String>>(&NULL_TEXT)?,
+            }
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_sql(rest);
+        Ok(())
     }
 }
 

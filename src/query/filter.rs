@@ -85,8 +85,9 @@ pub struct Filter {
 
 impl Filter {
     /// A boolean SQL expression, fully parenthesised, with every value bound.
+    /// Its text follows the client's expression, so it is never kept prepared.
     pub fn to_sql(&self) -> Sql {
-        let mut sql = Sql::new("");
+        let mut sql = Sql::new("").one_off();
         self.root.write(&mut sql);
         sql
     }

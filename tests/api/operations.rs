@@ -196,8 +196,16 @@ struct Binary {
 
 impl Binary {
     fn start(args: &[&str]) -> Binary {
+        Binary::start_on(None, args)
+    }
+
+    /// Serves `database` (a fresh SQLite file of its own when `None`).
+    fn start_on(database: Option<&str>, args: &[&str]) -> Binary {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let database = dir.path().join("ops.db").to_string_lossy().into_owned();
+        let database = database.map_or_else(
+            || dir.path().join("ops.db").to_string_lossy().into_owned(),
+            str::to_owned,
+        );
         let mut child = Command::new(env!("CARGO_BIN_EXE_halyard"))
             .args(["--bind", "127.0.0.1:0", "--database-url", &database])
             .args(["--demo-data", "never"])
@@ -470,3 +478,70 @@ async fn sigterm_lets_a_request_in_flight_finish_and_then_exits_0() {
         ["Finished after SIGTERM"]
     );
 }
+
+/// The process's count of statements prepared into a connection's cache.
+async fn prepared(http: &reqwest::Client, base: &str) -> f64 {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    sample(&text, "halyard_db_statements_prepared_total").expect("the series is present")
+}
+
+/// Over one connection (a pool of one), a second read of a book prepares nothing: its
+/// statements are in the connection's cache. A statement whose text a client shaped is
+/// not kept: once a listing's own statements are cached, thirty filters of thirty
+/// different shapes add none, so the cache cannot be grown from outside.
+async fn a_read_prepares_its_statements_once_and_filters_are_never_kept(backend: Backend) {
+    let database = crate::common::empty_database(backend);
+    let server = Binary::start_on(Some(&database.url), &["--pool-size", "1"]);
+    let (base, http) = (server.base.clone(), client());
+    let created = http
+        .post(format!("{base}/books"))
+        .json(&json!({ "title": "Cached", "price": "9.99" }))
+        .send()
+        .await
+        .expect("create a book");
+    assert_eq!(created.status(), 201);
+    let read = |path: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let reply = http
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .expect("read");
+            assert_eq!(reply.status(), 200, "{path}");
+        }
+    };
+    read("/books/1").await;
+    let after_first = prepared(&http, &base).await;
+    assert!(after_first > 0.0, "the first read prepared its statements");
+    read("/books/1").await;
+    assert_eq!(prepared(&http, &base).await, after_first);
+
+    let filtered = |terms: usize| {
+        let expression = (0..terms)
+            .map(|i| format!("title : \"t{i}\""))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        format!(
+            "{base}/books?filter={}",
+            crate::common::encoded(&expression)
+        )
+    };
+    let first = http.get(filtered(1)).send().await.expect("filter");
+    assert_eq!(first.status(), 200);
+    let listed = prepared(&http, &base).await;
+    for terms in 2..=31 {
+        let reply = http.get(filtered(terms)).send().await.expect("filter");
+        assert_eq!(reply.status(), 200, "{terms} terms");
+    }
+    assert_eq!(prepared(&http, &base).await, listed);
+}
+
+on_both_backends_by_name!(a_read_prepares_its_statements_once_and_filters_are_never_kept);
