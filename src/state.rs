@@ -47,6 +47,8 @@ pub struct AppState {
     pub(crate) shutdown_timeout: Duration,
     /// The routes registered so far.
     pub(crate) routes: RouteTable,
+    /// ETags remembered with the representation version, for 304s without rendering.
+    pub(crate) tags: Arc<crate::hal::tags::Tags>,
 }
 
 impl AppState {

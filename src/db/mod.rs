@@ -312,6 +312,10 @@ pub fn open_prepared(
     };
     let mut first = r2d2::ManageConnection::connect(&unbounded)
         .map_err(|e| OpenError(format!("cannot connect to the database: {e}")))?;
+    with_migration_lock(&mut first, |conn| {
+        conn.batch_execute(VERSION_TABLE)
+            .map_err(|e| OpenError(format!("cannot create the version table: {e}")))
+    })?;
     let created = prepare(&mut first)?;
     drop(first);
     let pool = r2d2::Pool::builder()
@@ -382,9 +386,26 @@ pub fn is_postgres(conn: &DbConn) -> bool {
     matches!(conn, DbConn::Postgresql(_))
 }
 
-/// Runs `f` in a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes the
-/// write lock up front: a deferred transaction that reads and then writes fails with
-/// SQLITE_BUSY when another writer got in between, instead of waiting its turn.
+/// The representation version: one row, moved by every write transaction, so a read
+/// can tell that nothing any representation shows has changed since an ETag was
+/// computed without rendering it again (docs/benchmarks.md, "Conditional reads"). Every
+/// way Halyard opens a database creates it, whatever made the tables.
+const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS halyard_version \
+     (id INTEGER PRIMARY KEY, version BIGINT NOT NULL); \
+     INSERT INTO halyard_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING";
+
+/// The representation version now (see [`VERSION_TABLE`]).
+pub(crate) fn version(conn: &mut DbConn) -> QueryResult<i64> {
+    load_scalar(
+        conn,
+        &Sql::new("SELECT version AS id FROM halyard_version WHERE id = 1"),
+    )
+}
+
+/// Runs `f` in a write transaction and moves the representation version with it. On
+/// SQLite it is `BEGIN IMMEDIATE`, which takes the write lock up front: a deferred
+/// transaction that reads and then writes fails with SQLITE_BUSY when another writer got
+/// in between, instead of waiting its turn.
 pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
@@ -393,7 +414,15 @@ where
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    match f(conn) {
+    // The version moves last, just before the commit: on PostgreSQL its row lock is held
+    // for the commit only, and a writer holding it waits for nothing else.
+    let done = f(conn).and_then(|value| {
+        Sql::new("UPDATE halyard_version SET version = version + 1 WHERE id = 1")
+            .execute(conn)
+            .map_err(E::from)?;
+        Ok(value)
+    });
+    match done {
         Ok(value) => {
             <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)

@@ -4,6 +4,7 @@
 
 pub(crate) mod forms;
 pub mod reference;
+pub(crate) mod tags;
 
 use base64::Engine;
 use serde_json::Value;

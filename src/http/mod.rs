@@ -206,16 +206,38 @@ impl Ctx {
             .body(body.to_string())
     }
 
+    /// The `If-None-Match` header of a `GET` or `HEAD`, the only methods it makes
+    /// conditional here.
+    pub(crate) fn if_none_match(&self) -> Option<String> {
+        if self.req.method() == Method::GET || self.req.method() == Method::HEAD {
+            header_text(self.req.headers(), &header::IF_NONE_MATCH)
+        } else {
+            None
+        }
+    }
+
+    /// The tags a revalidation may be answered from without rendering (see
+    /// `hal::tags`): not beside read replicas, whose ETags name the position read at.
+    pub(crate) fn remembered_tags(&self) -> Option<std::sync::Arc<hal::tags::Tags>> {
+        self.state
+            .replicas
+            .is_none()
+            .then(|| self.state.tags.clone())
+    }
+
+    /// 304 for a representation whose ETag is `etag`.
+    pub(crate) fn not_modified(&self, etag: &str) -> HttpResponse {
+        HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag.to_owned()))
+            .insert_header((header::VARY, "Accept"))
+            .finish()
+    }
+
     /// A single resource: `ETag`, and 304 when `If-None-Match` matches on GET.
     pub(crate) fn respond_item(&self, status: StatusCode, item: &Item) -> HttpResponse {
-        if self.req.method() == Method::GET || self.req.method() == Method::HEAD {
-            if let Some(tags) = header_text(self.req.headers(), &header::IF_NONE_MATCH) {
-                if hal::etag_matches_weakly(&tags, &item.etag) {
-                    return HttpResponse::NotModified()
-                        .insert_header((header::ETAG, item.etag.clone()))
-                        .insert_header((header::VARY, "Accept"))
-                        .finish();
-                }
+        if let Some(tags) = self.if_none_match() {
+            if hal::etag_matches_weakly(&tags, &item.etag) {
+                return self.not_modified(&item.etag);
             }
         }
         let mut response = self.respond(status, &item.body);

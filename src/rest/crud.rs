@@ -120,6 +120,14 @@ fn embeds(site: Site, entity: &'static Entity, list: Option<&str>) -> ApiResult<
         .collect()
 }
 
+/// What reading an item found.
+enum Read {
+    /// The tag the client holds is current: 304.
+    Unchanged(String),
+    /// The item, rendered, with what it embeds.
+    Rendered(Item, Map<String, Value>),
+}
+
 /// Reads one resource and answers with it in full: relation links, `_embedded` as
 /// asked, `_templates` for HAL-FORMS.
 pub(crate) async fn read_item(
@@ -133,9 +141,29 @@ pub(crate) async fn read_item(
     let views = embeds(site, entity, query.get("embed"))?;
     let links = ctx.links.clone();
     let forms = ctx.embedded_forms;
-    let (item, embedded) = ctx
+    // A revalidation reads the representation version first: unmoved since the tag it
+    // names was computed, the answer is 304 with no rendering; else the tag computed now
+    // is remembered at that version (read before the rows, so never newer than them).
+    let revalidation = ctx.if_none_match().zip(ctx.remembered_tags());
+    let url = links.href(&entity.item_path(id));
+    let read = ctx
         .db(move |conn| {
+            let version = match &revalidation {
+                Some((wanted, tags)) => {
+                    let version = db::version(conn)?;
+                    if let Some(etag) = tags.at(&url, version) {
+                        if crate::hal::etag_matches_weakly(wanted, &etag) {
+                            return Ok(Read::Unchanged(etag));
+                        }
+                    }
+                    Some(version)
+                }
+                None => None,
+            };
             let item = render::item(conn, site, &links, entity, id)?;
+            if let (Some((_, tags)), Some(version)) = (&revalidation, version) {
+                tags.remember(url, version, &item.etag);
+            }
             let mut embedded = Map::new();
             for related in views {
                 let to = related.entity();
@@ -155,10 +183,15 @@ pub(crate) async fn read_item(
                     ),
                 );
             }
-            Ok((item, embedded))
+            Ok(Read::Rendered(item, embedded))
         })
         .await?;
-    Ok(ctx.respond_item(status, &decorate(ctx, site, entity, item, embedded)))
+    match read {
+        Read::Unchanged(etag) => Ok(ctx.not_modified(&etag)),
+        Read::Rendered(item, embedded) => {
+            Ok(ctx.respond_item(status, &decorate(ctx, site, entity, item, embedded)))
+        }
+    }
 }
 
 /// Adds `_embedded` and, for HAL-FORMS clients, `_templates` to a rendered item. The

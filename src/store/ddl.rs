@@ -21,6 +21,7 @@ use crate::model::{Access, Entity, Kind, Model};
 /// Tables that are the server's own, never part of a model.
 const OWN_TABLES: &[&str] = &[
     "server_keys",
+    "halyard_version",
     "sqlite_sequence",
     "__diesel_schema_migrations",
 ];

@@ -177,6 +177,19 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Starts a second instance of the bookshop over this app's database, as a load
+    /// balancer's second server; it does not own the database.
+    pub async fn second_instance(&self) -> TestApp {
+        let config = Config::for_database(&self.database_url);
+        let state = tokio::task::spawn_blocking(move || app::prepare(&config))
+            .await
+            .expect("prepare")
+            .expect("the second instance starts");
+        serve(state, self.backend, self.database_url.clone(), None, None)
+    }
+}
+
 /// Starts the app; `template` copies the migrated PostgreSQL template (the bookshop's
 /// tables) instead of making an empty database.
 async fn spawn(backend: Backend, template: bool, adjust: impl FnOnce(&mut Config)) -> TestApp {

@@ -58,6 +58,12 @@ fn migrate_leaves_every_table_empty(backend: Backend, schema: Option<&str>, tabl
         if name == "__diesel_schema_migrations" {
             continue; // which migrations ran: the migration's own record
         }
+        if name == "halyard_version" {
+            // The representation version's single row: the server's own bookkeeping,
+            // which creating a schema's tables moves like any write.
+            assert_eq!(rows(&database.url, name), 1, "{name} after migrate");
+            continue;
+        }
         assert_eq!(rows(&database.url, name), 0, "{name} after migrate");
     }
 }
