@@ -10,6 +10,14 @@ use serde_json::json;
 use crate::common::TestApp;
 use crate::on_both_backends;
 
+/// Creates a book and returns its id.
+async fn new_book(app: &TestApp) -> i64 {
+    app.create("/books", json!({"title": "Dune", "price": "9.99"}))
+        .await["id"]
+        .as_i64()
+        .expect("a book id")
+}
+
 /// Revalidates `path` with `tag`.
 async fn revalidate(app: &TestApp, path: &str, tag: &str) -> crate::common::Reply {
     app.send(Method::GET, path, &[("if-none-match", tag)], None)
@@ -44,11 +52,7 @@ async fn assert_moved(app: &TestApp, path: &str, before: &str, what: &str) -> St
 }
 
 async fn a_linked_authors_name_a_link_and_an_unlink_each_move_the_books_tag(app: TestApp) {
-    let book = app
-        .create("/books", json!({"title": "Dune", "price": "9.99"}))
-        .await["id"]
-        .as_i64()
-        .expect("a book id");
+    let book = new_book(&app).await;
     let author = app.create("/authors", json!({"name": "Frank"})).await["id"]
         .as_i64()
         .expect("an author id");
@@ -116,11 +120,7 @@ async fn a_new_line_item_moves_its_invoices_tag(app: TestApp) {
 }
 
 async fn a_write_through_another_instance_moves_the_tag_this_one_remembered(app: TestApp) {
-    let book = app
-        .create("/books", json!({"title": "Dune", "price": "9.99"}))
-        .await["id"]
-        .as_i64()
-        .expect("a book id");
+    let book = new_book(&app).await;
     let path = format!("/books/{book}");
     let tag = current_tag(&app, &path).await;
 
@@ -135,11 +135,7 @@ async fn a_write_through_another_instance_moves_the_tag_this_one_remembered(app:
 }
 
 async fn a_deleted_resource_is_404_to_a_revalidation(app: TestApp) {
-    let book = app
-        .create("/books", json!({"title": "Dune", "price": "9.99"}))
-        .await["id"]
-        .as_i64()
-        .expect("a book id");
+    let book = new_book(&app).await;
     let path = format!("/books/{book}");
     let tag = current_tag(&app, &path).await;
 
