@@ -748,7 +748,7 @@ fn form(document: &Value, key: &str, template: &Value) -> Markup {
                 p.unavailable { (reason) }
             }
             div.actions {
-                button.danger[method == "DELETE"] type="submit" disabled[unavailable.is_some()] { (verb(title)) }
+                button class=[(method == "DELETE").then_some("danger")] type="submit" disabled[unavailable.is_some()] { (verb(title)) }
             }
             p.outcome role="status" aria-live="polite" {}
         }
