@@ -26,6 +26,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     reg.add(Routes::new("/ready").get(root::ready));
     reg.add(Routes::new("/health").get(root::ready));
     reg.add(Routes::new("/openapi.json").get(move |ctx: Ctx| openapi::serve(ctx, site)));
+    reg.add(Routes::new("/openapi.html").get(move |ctx: Ctx| openapi::serve_page(ctx, site)));
     reg.add(Routes::new("/rels/{name:.+}").get(move |ctx: Ctx| rels::rel_page(ctx, site)));
     rest::configure(&mut reg, site);
     if let Some(cart) = site

@@ -39,6 +39,15 @@ pub(crate) async fn serve(ctx: Ctx, site: Site) -> ApiResult<HttpResponse> {
         .body(document(&ctx, site, legacy).to_string()))
 }
 
+/// `GET /openapi.html`: the same document as a page, operations grouped by path.
+pub(crate) async fn serve_page(ctx: Ctx, site: Site) -> ApiResult<HttpResponse> {
+    ctx.query(&[])?;
+    Ok(crate::html::openapi_page(
+        &ctx.req,
+        &document(&ctx, site, false),
+    ))
+}
+
 /// The problem statuses a request may meet, each described once under
 /// `components/responses` and referred to by the operations.
 const PROBLEMS: &[(&str, &str, &str)] = &[
@@ -330,6 +339,14 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
             "400": { "$ref": "#/components/responses/Problem400" } } } }),
     );
     paths.insert(
+        "/openapi.html".into(),
+        json!({ "get": {
+        "summary": "This document as an HTML reference, operations grouped by path",
+        "responses": { "200": { "description": "an HTML page",
+            "content": { "text/html; charset=utf-8": { "schema": { "type": "string" } } } },
+            "400": { "$ref": "#/components/responses/Problem400" } } } }),
+    );
+    paths.insert(
         "/rels/{name}".into(),
         json!({
         "parameters": [{ "name": "name", "in": "path", "required": true,
@@ -473,7 +490,8 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
     schemas.insert("Links".into(), json!({ "type": "object", "required": ["self"],
         "additionalProperties": { "oneOf": [reference("Link"), { "type": "array", "items": reference("Link") }] } }));
     schemas.insert("Link".into(), json!({ "type": "object", "required": ["href"], "properties": {
-        "href": { "type": "string" }, "title": { "type": "string" }, "templated": { "type": "boolean" } } }));
+        "href": { "type": "string" }, "title": { "type": "string" }, "templated": { "type": "boolean" },
+        "name": { "type": "string", "description": "a curie's prefix (`doc` in `_links.curies`)" } } }));
     schemas.insert(
         "Resource".into(),
         json!({ "type": "object", "required": ["_links"],
@@ -512,7 +530,10 @@ fn document(ctx: &Ctx, site: Site, legacy: bool) -> Value {
     }
     // Every operation that reads the database answers 503 when it does not answer.
     for (path, item) in paths.iter_mut() {
-        if matches!(path.as_str(), "/openapi.json" | "/rels/{name}") {
+        if matches!(
+            path.as_str(),
+            "/openapi.json" | "/openapi.html" | "/rels/{name}"
+        ) {
             continue;
         }
         for op in item

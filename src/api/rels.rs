@@ -2,11 +2,10 @@
 //! target takes, derived from the same descriptors as the links themselves (and, for
 //! the styles of a pair, from the styles).
 
-use actix_web::http::header;
 use actix_web::HttpResponse;
 
 use crate::error::{ApiError, ApiResult};
-use crate::html::escape;
+use crate::html;
 use crate::http::Ctx;
 use crate::model::{Entity, Kind, SingletonBehaviour, MAX_ITEM_LINKS};
 use crate::rest::style::{add_rel, Rels};
@@ -14,6 +13,11 @@ use crate::rest::{narrowing, Site};
 
 /// The relations of the root's own links.
 const API_RELATIONS: &[(&str, &str, &str)] = &[
+    (
+        "curies",
+        "HAL's compact URIs: the `doc` curie, templated as `/rels/{rel}`, names the page of each relation Halyard defines (relation names stay unprefixed).",
+        "GET",
+    ),
     (
         "live",
         "The liveness probe: 200 while the process serves, whatever the database does.",
@@ -203,18 +207,5 @@ pub(crate) async fn rel_page(ctx: Ctx, site: Site) -> ApiResult<HttpResponse> {
     let (meanings, methods) = relations(site)
         .remove(&name)
         .ok_or_else(|| ApiError::NotFound(format!("Halyard defines no relation {name:?}")))?;
-    // Names and meanings come from the descriptors, never from the request, but are
-    // escaped all the same so a future name with `<` or `&` cannot break the page.
-    let meaning: String = meanings
-        .iter()
-        .map(|m| format!("<p>{}</p>", escape(m)))
-        .collect();
-    let (name, methods) = (escape(&name), escape(&methods));
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Relation {name}</title></head>\
-         <body><h1>Relation <code>{name}</code></h1>{meaning}<p>Methods on the target: {methods}.</p></body></html>"
-    );
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(html))
+    Ok(html::rel_page(&ctx.req, &name, &meanings, &methods))
 }

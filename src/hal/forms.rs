@@ -56,3 +56,12 @@ pub(crate) fn a(name: &str) -> String {
     };
     format!("{article} {name}")
 }
+
+/// A prompt made from a resource's name: "author" → "Author", "books" → "Books".
+pub(crate) fn sentence(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -90,6 +90,14 @@ impl Links {
         serde_json::json!({ "href": self.href(path), "title": title })
     }
 
+    /// The `curies` of every HAL body: `doc`, templated to the `/rels/{rel}` pages, so
+    /// a HAL browser finds a relation's documentation (docs/api.md, "Curies").
+    pub(crate) fn curies(&self) -> Value {
+        let mut doc = self.templated("rels/{rel}");
+        doc["name"] = Value::from("doc");
+        Value::Array(vec![doc])
+    }
+
     /// A templated link (RFC 6570); the template's variables stay unescaped.
     pub(crate) fn templated(&self, template: &str) -> Value {
         let href = format!("{}{}", self.base, template.trim_start_matches('/'));

@@ -118,10 +118,49 @@
   }
   document.querySelectorAll('select[data-options]').forEach(fillOptions);
 
+  // -- Several to pick (the set of a book's authors): a checkbox per resource, the
+  // current set ticked.
+  async function fillChoices(set) {
+    const wanted = (set.dataset.value || '').split('\n');
+    const loading = set.querySelector('.loading');
+    try {
+      const boxes = [];
+      let next = set.dataset.options;
+      for (let page = 0; next && page < 40; page++) {
+        const response = await fetch(next, { headers: headers() });
+        if (!response.ok) throw new Error(response.status + ' ' + response.statusText);
+        const doc = await response.json();
+        const items = Object.values(doc._embedded || {}).find(Array.isArray) || [];
+        for (const item of items) {
+          const value = field(item, set.dataset.valueField);
+          if (value == null) continue;
+          const prompt = field(item, set.dataset.promptField);
+          const label = document.createElement('label');
+          label.className = 'choice';
+          const box = document.createElement('input');
+          box.type = 'checkbox';
+          box.name = set.dataset.name;
+          box.value = String(value);
+          box.checked = box.defaultChecked = wanted.includes(box.value);
+          label.append(box, ' ', prompt == null ? String(value) : String(prompt));
+          boxes.push(label);
+        }
+        next = doc._links && doc._links.next && doc._links.next.href;
+      }
+      loading.replaceWith(...boxes);
+      set.dataset.loaded = 'true';
+    } catch (error) {
+      loading.textContent = 'cannot list the options: ' + error.message;
+      set.dataset.loaded = 'error';
+    }
+  }
+  document.querySelectorAll('fieldset.choices[data-options]').forEach(fillChoices);
+
   // -- HAL-FORMS forms: JSON (only changed fields for PATCH) or text/uri-list.
   function jsonBody(form, method) {
     const out = {};
     for (const control of form.querySelectorAll('input, select')) {
+      if (control.dataset.role === 'target' || (control.type === 'checkbox' && !control.checked)) continue;
       let value = control.value;
       if (method === 'PATCH') {
         const before = control.tagName === 'SELECT'
@@ -142,6 +181,7 @@
   function uriList(form) {
     const uris = [];
     for (const control of form.querySelectorAll('input, select')) {
+      if (control.dataset.role === 'target' || (control.type === 'checkbox' && !control.checked)) continue;
       const values = control.tagName === 'SELECT'
         ? [...control.selectedOptions].map((o) => o.value) : [control.value];
       uris.push(...values.filter((v) => v.trim() !== ''));
@@ -170,8 +210,18 @@
   for (const form of document.querySelectorAll('form.hal-form')) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const { method, target, contentType, template } = form.dataset;
+      const { method, contentType, template } = form.dataset;
+      // One form for several targets (unlink one of a book's authors): the chosen one.
+      const chooser = form.querySelector('[data-role="target"]');
+      const target = chooser ? chooser.value : form.dataset.target;
       const outcome = form.querySelector('.outcome');
+      if (!target) return;
+      // A destructive form asks first; cancelling sends nothing.
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+        outcome.className = 'outcome';
+        outcome.textContent = 'Cancelled: nothing was sent.';
+        return;
+      }
       const button = form.querySelector('button[type="submit"]');
       const init = { method, headers: headers() };
       // A change to the page's own resource is made only to what the page shows: a
@@ -219,6 +269,48 @@
         outcome.textContent = 'The request failed: ' + error.message;
       } finally {
         button.disabled = false;
+      }
+    });
+  }
+
+  // -- The request box: the page's GET again, with the headers chosen, shown as text.
+  const requestForm = document.getElementById('request-form');
+  if (requestForm) {
+    requestForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const result = document.getElementById('request-result');
+      const part = (name) => result.querySelector('[data-part="' + name + '"]');
+      const chosen = { Accept: requestForm.elements.accept.value };
+      const match = requestForm.elements['if-none-match'].value.trim();
+      if (match) chosen['If-None-Match'] = match;
+      const all = headers(chosen);
+      const authorization = requestForm.elements.authorization.value.trim();
+      if (authorization) all.Authorization = authorization;
+      result.hidden = false;
+      part('status').textContent = 'Sending…';
+      part('headers').replaceChildren();
+      part('body').textContent = '';
+      try {
+        const response = await fetch(requestForm.dataset.target, { headers: all, cache: 'no-store' });
+        part('status').textContent = response.status + ' ' + (response.statusText || '');
+        const rows = [];
+        for (const [name, value] of response.headers) {
+          const tr = document.createElement('tr');
+          const th = document.createElement('th');
+          th.scope = 'row';
+          th.textContent = name;
+          const td = document.createElement('td');
+          td.textContent = value;
+          tr.append(th, td);
+          rows.push(tr);
+        }
+        part('headers').replaceChildren(...rows);
+        const text = await response.text();
+        let shown = text;
+        try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch (_) { /* not JSON */ }
+        part('body').textContent = shown;
+      } catch (error) {
+        part('status').textContent = 'The request failed: ' + error.message;
       }
     });
   }

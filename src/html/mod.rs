@@ -15,11 +15,9 @@
 //! requests ignore it. See docs/api.md, "Browsing with a web browser".
 
 mod page;
+mod reference;
 
-/// HTML-escaped text, for element content and quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    page::Esc(text).to_string()
-}
+pub(crate) use reference::{openapi_page, rel_page};
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -32,6 +30,7 @@ use serde_json::Value;
 use crate::error::PROBLEM_JSON;
 use crate::hal::{HAL_FORMS, HAL_JSON};
 use crate::http::{self, OwnFormsOnly};
+use crate::state::AppState;
 
 /// The cookie holding the bearer token typed into a page.
 pub(crate) const TOKEN_COOKIE: &str = "halyard_token";
@@ -112,59 +111,54 @@ pub(crate) async fn browse(
         *unchanged.headers_mut() = original;
         return Ok(ServiceResponse::new(request, unchanged));
     };
-    let etag = original
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let view = page::Page::of(&request, status, etag);
+    let shown = shown_headers(&request, &original);
+    let view = page::Page::of(&request, status, shown);
     let html = page::render(&view, &document);
     let mut page = HttpResponse::build(status).body(html);
-    page_headers(&original, &view.origins(), page.headers_mut());
+    page::page_headers(&original, &view.origins(), page.headers_mut());
     Ok(ServiceResponse::new(request, page))
 }
 
-/// The page's headers: those of the JSON answer that still hold (`Allow`, `Location`,
-/// `WWW-Authenticate`, `Retry-After`, `Vary`, `Cache-Control`, CORS), without those that
-/// described its body (type, length, `ETag`: the page is another representation), and
-/// the page's own. Only Halyard's own script and style sheet may load (no inline script
-/// or style, no other origin), and forms may only post here.
-fn page_headers(json: &HeaderMap, origins: &str, page: &mut HeaderMap) {
-    for (name, value) in json {
-        if !matches!(
-            *name,
-            header::CONTENT_TYPE | header::CONTENT_LENGTH | header::ETAG
-        ) {
-            page.append(name.clone(), value.clone());
+/// The headers of the JSON answer the response panel shows, by their usual names. A
+/// `GET` answer carries no `Allow`; the panel shows the one `OPTIONS` on the same path
+/// answers, from the route table.
+fn shown_headers(req: &actix_web::HttpRequest, json: &HeaderMap) -> Vec<(String, String)> {
+    let mut shown = Vec::new();
+    for (name, key) in [
+        ("Content-Type", header::CONTENT_TYPE),
+        ("ETag", header::ETAG),
+        ("Allow", header::ALLOW),
+        ("Location", header::LOCATION),
+        ("Vary", header::VARY),
+        ("Cache-Control", header::CACHE_CONTROL),
+        ("WWW-Authenticate", header::WWW_AUTHENTICATE),
+    ] {
+        let values: Vec<&str> = json.get_all(&key).filter_map(|v| v.to_str().ok()).collect();
+        if !values.is_empty() {
+            shown.push((name.to_owned(), values.join(", ")));
+        } else if key == header::ALLOW {
+            if let Some(allow) = allow_of(req) {
+                shown.push((name.to_owned(), allow));
+            }
         }
     }
-    let policy = format!(
-        "default-src 'none'; script-src {origins}; style-src {origins}; \
-         connect-src {origins}; img-src 'self' data:; form-action 'self'; \
-         base-uri 'none'; frame-ancestors 'none'"
-    );
-    let mut own = vec![
-        (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
-        (header::CONTENT_SECURITY_POLICY, policy),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        (header::REFERRER_POLICY, "same-origin".to_owned()),
-    ];
-    // The page depends on Accept (every answer here does) and on the token cookie.
-    let varies = |what: &str| {
-        json.get_all(header::VARY)
-            .any(|v| v.to_str().is_ok_and(|v| v.contains(what)))
-    };
-    for what in ["Accept", "Cookie"] {
-        if !varies(what) {
-            own.push((header::VARY, what.to_owned()));
-        }
-    }
-    if !json.contains_key(header::CACHE_CONTROL) {
-        // A page may show a cart: never kept by a shared cache, revalidated each time.
-        own.push((header::CACHE_CONTROL, "private, no-cache".to_owned()));
-    }
-    for (name, value) in own {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            page.append(name, value);
-        }
-    }
+    shown
+}
+
+/// What `OPTIONS` answers as `Allow` on the route `req` matched.
+fn allow_of(req: &actix_web::HttpRequest) -> Option<String> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let pattern = req.match_pattern()?;
+    let pattern = pattern.strip_prefix(&state.prefix).unwrap_or(&pattern);
+    let table = state.routes.lock().ok()?;
+    let methods = table.get(if pattern.is_empty() { "/" } else { pattern })?;
+    // The order the route builder registers them in.
+    let order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+    let mut allow: Vec<&str> = order
+        .iter()
+        .copied()
+        .filter(|m| methods.contains(m) || (*m == "HEAD" && methods.contains("GET")))
+        .collect();
+    allow.push("OPTIONS");
+    Some(allow.join(", "))
 }

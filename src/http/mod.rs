@@ -197,13 +197,20 @@ impl Ctx {
         header_text(self.req.headers(), &header::IF_MATCH)
     }
 
-    /// A response carrying a HAL body in the negotiated media type.
+    /// A response carrying a HAL body in the negotiated media type. Every body leaves
+    /// here, so this is where it gets its `curies` (see [`WithCuries`]).
     pub(crate) fn respond(&self, status: StatusCode, body: &Value) -> HttpResponse {
         let content_type = if self.forms { HAL_FORMS } else { HAL_JSON };
+        let curies = self.links.curies();
+        let text = serde_json::to_string(&WithCuries {
+            body,
+            curies: &curies,
+        })
+        .unwrap_or_else(|_| body.to_string());
         HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, content_type))
             .insert_header((header::VARY, "Accept"))
-            .body(body.to_string())
+            .body(text)
     }
 
     /// The `If-None-Match` header of a `GET` or `HEAD`, the only methods it makes
@@ -256,6 +263,95 @@ impl Ctx {
             }
         }
         response
+    }
+}
+
+/// A HAL body with the `doc` curie among its `_links` and those of every resource it
+/// embeds (an embedded item is its full representation, the same as its own GET),
+/// written out without copying the body. The curie is derived from the base URL alone, which the body's
+/// `self` link already carries, so an ETag over the body without it changes exactly
+/// when one over the body with it would. Keys stay in the sorted order of every other
+/// `_links` map.
+struct WithCuries<'a> {
+    body: &'a Value,
+    curies: &'a Value,
+}
+
+impl serde::Serialize for WithCuries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(top) = self.body else {
+            return self.body.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(top.len()))?;
+        for (key, value) in top {
+            match value {
+                Value::Object(links) if key == "_links" && !links.contains_key("curies") => {
+                    map.serialize_entry(key, &LinksWithCuries(links, self.curies))?;
+                }
+                Value::Object(embedded) if key == "_embedded" => {
+                    map.serialize_entry(key, &EmbeddedWithCuries(embedded, self.curies))?;
+                }
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+struct EmbeddedWithCuries<'a>(&'a serde_json::Map<String, Value>, &'a Value);
+
+impl serde::Serialize for EmbeddedWithCuries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Many<'a>(&'a [Value], &'a Value);
+        impl serde::Serialize for Many<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for body in self.0 {
+                    seq.serialize_element(&WithCuries {
+                        body,
+                        curies: self.1,
+                    })?;
+                }
+                seq.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (rel, value) in self.0 {
+            match value {
+                Value::Array(items) => map.serialize_entry(rel, &Many(items, self.1))?,
+                body => map.serialize_entry(
+                    rel,
+                    &WithCuries {
+                        body,
+                        curies: self.1,
+                    },
+                )?,
+            }
+        }
+        map.end()
+    }
+}
+
+struct LinksWithCuries<'a>(&'a serde_json::Map<String, Value>, &'a Value);
+
+impl serde::Serialize for LinksWithCuries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len() + 1))?;
+        let mut pending = true;
+        for (key, value) in self.0 {
+            if pending && key.as_str() > "curies" {
+                map.serialize_entry("curies", self.1)?;
+                pending = false;
+            }
+            map.serialize_entry(key, value)?;
+        }
+        if pending {
+            map.serialize_entry("curies", self.1)?;
+        }
+        map.end()
     }
 }
 

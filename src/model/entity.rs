@@ -102,6 +102,12 @@ pub(crate) struct Field {
     pub(crate) unique: bool,
     /// The value an optional field takes when left out or null, as JSON text.
     pub(crate) default: Option<&'static str>,
+    /// What a form calls it ("Book" for `bookId`): the schema file's `prompt`, or words
+    /// made from the name.
+    pub(crate) prompt: &'static str,
+    /// What a form says under it: the schema file's `help`, or the validation rule in
+    /// words (length, range, decimals, format).
+    pub(crate) help: &'static str,
 }
 
 /// A collection of resources backed by one table.

@@ -11,7 +11,7 @@ use super::openapi::{id_param, reference_schema, Op};
 use super::style::{PairStyle, Site};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hal::forms::{a, template};
+use crate::hal::forms::{a, sentence, template};
 use crate::hal::{reference, Links};
 use crate::http::{Body, Ctx, Registrar, Routes};
 use crate::model::{Pair, View};
@@ -70,7 +70,13 @@ impl PairStyle for AddRemove {
                     Some("application/json"),
                     vec![json!({
                         "name": to.name,
-                        "prompt": format!("The {}", to.name),
+                        "prompt": sentence(to.name),
+                        "help": format!(
+                            "The {} to {} this {}.",
+                            to.name,
+                            if add { "add to" } else { "remove from" },
+                            from.name
+                        ),
                         "type": "number",
                         "required": true,
                         "options": pick(links, to, "id"),

@@ -35,7 +35,8 @@ pub(crate) fn properties(
         .map(|field| {
             let mut property = json!({
                 "name": field.name,
-                "prompt": field.name,
+                "prompt": field.prompt,
+                "help": field.help,
                 "required": for_create && matches!(field.access, Access::Required | Access::Immutable),
             });
             match field.kind {

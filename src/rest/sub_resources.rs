@@ -15,7 +15,7 @@ use super::openapi::{
 use super::style::{PairStyle, Site};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hal::forms::{a, template};
+use crate::hal::forms::{a, sentence, template};
 use crate::hal::{reference as hal_reference, Links};
 use crate::http::{Body, Ctx, Registrar, Routes};
 use crate::model::{Pair, View};
@@ -69,9 +69,24 @@ impl PairStyle for SubResources {
                     map.remove("maxItems");
                 }
             }
+            let (prompt, help) = match multiple {
+                true => (
+                    sentence(to.path),
+                    format!(
+                        "Tick every {} this {} should have; those left unticked are unlinked \
+                         (never deleted).",
+                        to.name, from.name
+                    ),
+                ),
+                false => (
+                    sentence(to.name),
+                    format!("The existing {} to link to this {}.", to.name, from.name),
+                ),
+            };
             json!({
                 "name": to.name,
-                "prompt": format!("The {} to link", to.name),
+                "prompt": prompt,
+                "help": help,
                 "type": "url",
                 "required": !multiple,
                 "options": options,

@@ -1146,6 +1146,12 @@ fn build_entity(
     let mut fields = Vec::new();
     for (f, field) in resource.fields.iter().enumerate() {
         let ty = types[r][f].clone()?;
+        let ceiling_of = match &ty {
+            Ty::Share(_, Some((_, target))) => {
+                Some(checked.file.resources[*target].name.get_ref().clone())
+            }
+            _ => None,
+        };
         let kind = match ty {
             Ty::Text(max) => Kind::Text { max },
             Ty::Email(key) => Kind::Email { key: leak(&key) },
@@ -1187,6 +1193,14 @@ fn build_entity(
                 .as_ref()
                 .and_then(|d| serde_json::to_string(d.get_ref()).ok())
                 .map(|json| leak(&json)),
+            prompt: leak(&match &field.prompt {
+                Some(prompt) => prompt.get_ref().clone(),
+                None => prompt_of(field.name.get_ref(), &kind),
+            }),
+            help: leak(&match &field.help {
+                Some(help) => help.get_ref().clone(),
+                None => rule_in_words(&kind, field, ceiling_of.as_deref()),
+            }),
         });
     }
     let parent = match &parent_of[r] {
@@ -1508,4 +1522,74 @@ fn build_singleton(
         owner_column,
         items_column,
     })))
+}
+
+/// A field's prompt made from its name: camelCase as words, the first capitalised, a
+/// reference's `Id` left out (`bookId` → "Book", `shippingInfoComplete` → "Shipping
+/// info complete").
+fn prompt_of(name: &str, kind: &Kind) -> String {
+    let name = match kind {
+        Kind::Ref { .. } => name.strip_suffix("Id").unwrap_or(name),
+        _ => name,
+    };
+    let mut words = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if i == 0 {
+            words.extend(c.to_uppercase());
+        } else if c.is_ascii_uppercase() {
+            words.push(' ');
+            words.push(c.to_ascii_lowercase());
+        } else {
+            words.push(c);
+        }
+    }
+    words
+}
+
+/// A field's validation rule in words, for the help under a form's control.
+fn rule_in_words(kind: &Kind, field: &FieldDecl, ceiling: Option<&str>) -> String {
+    let mut rule = match kind {
+        Kind::Text { max } => format!("Text of at most {max} characters."),
+        Kind::Email { .. } => "An email address, such as ada@example.org.".to_owned(),
+        Kind::Int { min, max } => format!("A whole number from {min} to {max}."),
+        Kind::Date => "A date, YYYY-MM-DD (2026-03-31).".to_owned(),
+        Kind::Timestamp => "A time in UTC, YYYY-MM-DDTHH:MM:SSZ.".to_owned(),
+        Kind::Decimal { scale, min, max } => format!(
+            "A number from {} to {} with at most {scale} decimals.",
+            crate::decimal::format(*min, *scale),
+            crate::decimal::format(*max, *scale)
+        ),
+        Kind::Choice(choices) => format!("One of: {}.", choices.join(", ")),
+        Kind::Money => "An amount with at most two decimals, such as 12.50.".to_owned(),
+        Kind::Share { .. } => {
+            let mut rule =
+                "A share from 0 to 1 with at most four decimals, such as 0.25; empty for none."
+                    .to_owned();
+            if let Some(target) = ceiling {
+                rule.push_str(&format!(" The shares of one {target} add up to at most 1."));
+            }
+            rule
+        }
+        Kind::Ref { target, .. } => format!(
+            "A {}: its link (/{}) or its id.",
+            target.name,
+            target.item_path(1)
+        ),
+    };
+    if field.unique {
+        rule.push_str(" No two may be the same");
+        rule.push_str(if matches!(kind, Kind::Email { .. }) {
+            ", ignoring case."
+        } else {
+            "."
+        });
+    }
+    if let Some(default) = &field.default {
+        let text = match default.get_ref() {
+            toml::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        rule.push_str(&format!(" Left empty: {text}."));
+    }
+    rule
 }

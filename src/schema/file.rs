@@ -129,6 +129,12 @@ pub(crate) struct FieldDecl {
     /// No two resources may have the same value.
     #[serde(default)]
     pub(crate) unique: bool,
+    /// What forms call it; by default words made from the name (`bookId`: "Book").
+    #[schemars(with = "Option<String>")]
+    pub(crate) prompt: Option<Spanned<String>>,
+    /// What forms say under it; by default the validation rule in words.
+    #[schemars(with = "Option<String>")]
+    pub(crate) help: Option<Spanned<String>>,
     /// A read-only value the database computes.
     #[schemars(with = "Option<Computed>")]
     pub(crate) computed: Option<Spanned<Computed>>,

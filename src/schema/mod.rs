@@ -134,6 +134,22 @@ mod tests {
     }
 
     #[test]
+    fn a_prompt_or_help_that_is_not_text_is_refused_on_its_line() {
+        for (key, value) in [("prompt", "3"), ("help", "true")] {
+            let text = bookshop_with(
+                "prompt = \"Quantity\"",
+                &format!("prompt = \"Quantity\"\n{key} = {value}"),
+            );
+            let text = if key == "help" {
+                text.replacen("help = \"How many copies", "#help = \"How many copies", 1)
+            } else {
+                text.replacen("prompt = \"Quantity\"\n", "", 1)
+            };
+            assert_problem_on_line(&text, &format!("{key} = {value}"), "string");
+        }
+    }
+
+    #[test]
     fn the_committed_json_schema_is_the_generated_one() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/halyard-schema.json");
         let generated = json_schema();

@@ -159,6 +159,12 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
     .await?;
     let mut item = item;
     if ctx.forms {
+        // The quantity may be left out: `add_item` makes it 1.
+        let mut add = forms::properties(&ctx.links, shop.cart.items, true, None);
+        for property in add.iter_mut().filter(|p| p["name"] == "quantity") {
+            property["required"] = json!(false);
+            property["placeholder"] = json!("1");
+        }
         item.body["_templates"] = forms::custom(
             &ctx.links,
             &[
@@ -167,7 +173,7 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
                     "Add a book to the cart".to_owned(),
                     "POST",
                     shop.cart.items.path,
-                    forms::properties(&ctx.links, shop.cart.items, true, None),
+                    add,
                 ),
                 (
                     "checkout",
@@ -178,8 +184,24 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
                 ),
             ],
         );
+        if let Some(reason) = checkout_unavailable(&item.body) {
+            item.body["_templates"]["checkout"]["unavailable"] = json!(reason);
+        }
     }
     Ok(ctx.respond_item(StatusCode::OK, &item))
+}
+
+/// Why checking out the cart `summary` describes would be refused, in words, if it
+/// would: the template then says so (`unavailable`), and a page shows it disabled. The
+/// payment card is not in the summary; `POST /cart:checkout` still names it when missing.
+fn checkout_unavailable(summary: &Value) -> Option<&'static str> {
+    if summary["itemCount"].as_i64() == Some(0) {
+        Some("Add a book to the cart first.")
+    } else if summary["shippingInfoComplete"] == false {
+        Some("Add shipping information first.")
+    } else {
+        None
+    }
 }
 
 pub(crate) async fn list_items(ctx: Ctx, shop: Shop) -> ApiResult<HttpResponse> {

@@ -113,7 +113,12 @@ async fn a_book_page_shows_properties_links_and_a_form_per_template(app: TestApp
         .json();
     let templates = forms["_templates"].as_object().expect("templates");
     assert!(templates.len() >= 8, "{templates:?}");
-    for (key, template) in templates {
+    // The templates unlinking one author each are one Unlink form choosing among them.
+    let (unlinks, others): (Vec<_>, Vec<_>) = templates
+        .iter()
+        .partition(|(key, _)| key.starts_with("unlink-author-"));
+    assert_eq!(unlinks.len(), 2, "{templates:?}");
+    for (key, template) in &others {
         let form = format!(
             "<form class=\"hal-form\" data-template=\"{key}\" data-method=\"{}\" data-target=\"{}\"",
             template["method"].as_str().unwrap(),
@@ -121,9 +126,19 @@ async fn a_book_page_shows_properties_links_and_a_form_per_template(app: TestApp
         );
         assert!(html.contains(&form), "no form {form}");
     }
+    assert!(html.contains(
+        "<form class=\"hal-form\" data-template=\"unlink-author\" data-method=\"DELETE\""
+    ));
+    for (_, template) in &unlinks {
+        let target = template["target"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("<option value=\"{target}\">")),
+            "{target}"
+        );
+    }
     assert_eq!(
         html.matches("<form class=\"hal-form\"").count(),
-        templates.len()
+        others.len() + 1
     );
     // The link form's list is filled from the authors; the update starts from the book.
     assert!(html.contains(&format!(
@@ -195,7 +210,8 @@ async fn every_link_of_the_root_answers_a_browser_with_a_page(app: TestApp) {
         .contains("<input name=\"id\" size=\"10\" required>"));
     let links = app.get("/").await.json();
     for (rel, link) in links["_links"].as_object().expect("links") {
-        if link["templated"] == true {
+        // `curies` holds the templated link to the relations' pages.
+        if link["templated"] == true || rel == "curies" {
             continue;
         }
         let href = hrefs(link).remove(0);
@@ -379,6 +395,278 @@ async fn json_clients_see_no_change(app: TestApp) {
     assert_eq!(head.content_type(), "application/hal+json");
 }
 
+/// The HAL-FORMS body of `path`, with these extra headers.
+async fn hal_forms(app: &TestApp, path: &str, extra: &[(&str, &str)]) -> serde_json::Value {
+    let mut headers = vec![("accept", "application/prs.hal-forms+json")];
+    headers.extend_from_slice(extra);
+    let reply = app.send(Method::GET, path, &headers, None).await;
+    reply.assert_status(200);
+    reply.json()
+}
+
+/// The property `name` of a template.
+fn property<'a>(template: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    template["properties"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == name))
+        .unwrap_or_else(|| panic!("no property {name} in {template}"))
+}
+
+async fn every_resource_names_the_relation_pages_with_a_doc_curie(app: TestApp) {
+    seed(&app).await;
+    let curies = json!([{ "name": "doc", "href": app.url("/rels/{rel}"), "templated": true }]);
+    for path in [
+        "/",
+        "/books",
+        "/books/1",
+        "/books/1/authors",
+        "/authors/1",
+        "/books-authors",
+    ] {
+        let body = app.get(path).await.json();
+        assert_eq!(body["_links"]["curies"], curies, "{path}");
+        // An embedded item is its full representation, the curie included.
+        if let Some(items) = body["_embedded"].as_object() {
+            for item in items
+                .values()
+                .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+            {
+                assert_eq!(item["_links"]["curies"], curies, "{path}: {item}");
+            }
+        }
+    }
+    // The curie expands to a page for every relation Halyard defines.
+    for rel in ["authors", "collection/authors", "books-authors", "curies"] {
+        let reply = page(&app, &format!("/rels/{rel}"), &[]).await;
+        assert_page(&reply, 200);
+        assert!(reply.text.contains(&format!("<code>{rel}</code>")), "{rel}");
+    }
+}
+
+async fn relation_names_on_a_page_link_to_their_documentation(app: TestApp) {
+    seed(&app).await;
+    let reply = page(&app, "/books/1", &[]).await;
+    let html = &reply.text;
+    for rel in ["authors", "collection/authors", "books-authors"] {
+        let anchor = format!(
+            "<a class=\"rel\" href=\"{}\"",
+            app.url(&format!("/rels/{rel}"))
+        );
+        assert!(html.contains(&anchor), "{rel} is not linked");
+    }
+    // IANA's relations mean what the registry says: plain text.
+    assert!(html.contains("<th scope=\"row\">self</th>"), "{html}");
+    assert!(!html.contains("rels/self"));
+    // Every relation page a page links to exists.
+    let rels = app.url("/rels/");
+    for part in html.split(&format!("href=\"{rels}")).skip(1) {
+        let rel = &part[..part.find('"').expect("a closing quote")];
+        assert_page(&page(&app, &format!("/rels/{rel}"), &[]).await, 200);
+    }
+}
+
+async fn the_response_panel_shows_the_status_and_headers_of_the_resource(app: TestApp) {
+    seed(&app).await;
+    let json = app.get("/books/1").await;
+    let etag = json.header("etag").expect("an ETag");
+    let options = app.send(Method::OPTIONS, "/books/1", &[], None).await;
+    let allow = options.header("allow").expect("Allow");
+    let html = page(&app, "/books/1", &[]).await.text;
+    assert!(html.contains("<section id=\"response\"><h2>Response</h2>"));
+    assert!(html.contains("<th scope=\"row\">Status</th><td><code>200 OK</code></td>"));
+    for (name, value) in [
+        ("ETag", etag.replace('"', "&quot;")),
+        ("Allow", allow),
+        ("Content-Type", "application/prs.hal-forms+json".to_owned()),
+        ("Vary", "Accept".to_owned()),
+    ] {
+        let row = format!(
+            "<tr data-header=\"{}\"><th scope=\"row\">{name}</th><td><code>{value}</code></td></tr>",
+            name.to_ascii_lowercase()
+        );
+        assert!(html.contains(&row), "no {row}");
+    }
+    // The request box resends the GET; the script does it, with the page's ETag ready.
+    assert!(html.contains(&format!(
+        "<form id=\"request-form\" data-target=\"{}\">",
+        app.url("/books/1")
+    )));
+    assert!(html.contains("<option value=\"application/prs.hal-forms+json\">"));
+    // A created resource's page shows its Location.
+    let created = app
+        .send(
+            Method::POST,
+            "/authors",
+            &[("accept", BROWSER)],
+            Some(("application/json", json!({ "name": "New" }).to_string())),
+        )
+        .await;
+    assert!(created.text.contains(&format!(
+        "<th scope=\"row\">Location</th><td><code>{}</code>",
+        app.url("/authors/3")
+    )));
+}
+
+async fn fields_have_human_prompts_and_their_rule_as_help(app: TestApp) {
+    seed(&app).await;
+    let book = hal_forms(&app, "/books/1", &[]).await;
+    let templates = &book["_templates"];
+    let relate = &templates["create-books-authors"];
+    assert_eq!(property(relate, "bookId")["prompt"], "Book");
+    assert_eq!(property(relate, "authorId")["prompt"], "Author");
+    let royalties = property(relate, "royalties");
+    assert_eq!(
+        royalties["prompt"],
+        "Royalties (share of the book's income)"
+    );
+    let help = royalties["help"].as_str().expect("help");
+    assert!(
+        help.contains("0 to 1") && help.contains("four decimals"),
+        "{help}"
+    );
+    // Defaults made from the rule where the schema file gives none.
+    let title = property(&templates["default"], "title");
+    assert_eq!(title["prompt"], "Title");
+    assert_eq!(title["help"], "Text of at most 500 characters.");
+    assert_eq!(
+        property(&templates["default"], "price")["help"],
+        "An amount with at most two decimals, such as 12.50."
+    );
+    let link = property(&templates["link-authors"], "author");
+    assert_eq!(link["prompt"], "Author");
+    let set = property(&templates["set-authors"], "author");
+    assert_eq!(set["prompt"], "Authors");
+    assert!(set["help"]
+        .as_str()
+        .unwrap()
+        .starts_with("Tick every author"));
+    // The page uses the same words, and several authors are picked with checkboxes.
+    let html = page(&app, "/books/1", &[]).await.text;
+    assert!(
+        html.contains("<span class=\"prompt\">Royalties (share of the book&#39;s income)</span>")
+            || html
+                .contains("<span class=\"prompt\">Royalties (share of the book's income)</span>"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "<small class=\"help\" id=\"help-create-books-authors-royalties\">{help}</small>"
+    )));
+    assert!(html.contains("<fieldset class=\"choices\" data-name=\"author\""));
+    assert!(html.contains("<legend class=\"prompt\">Authors</legend>"));
+}
+
+async fn destructive_forms_ask_for_confirmation_and_unlinking_is_one_form(app: TestApp) {
+    seed(&app).await;
+    let html = page(&app, "/books/1", &[]).await.text;
+    assert!(html.contains("data-template=\"delete\" data-method=\"DELETE\""));
+    let delete = &html[html.find("data-template=\"delete\"").unwrap()..];
+    assert!(
+        delete[..delete.find('>').unwrap()]
+            .contains("data-confirm=\"Delete the book? This cannot be undone.\""),
+        "{delete}"
+    );
+    let unlink = &html[html
+        .find("data-template=\"unlink-author\"")
+        .expect("one Unlink form")..];
+    assert!(unlink[..unlink.find('>').unwrap()].contains("data-confirm="));
+    assert_eq!(html.matches("data-template=\"unlink-author").count(), 1);
+    assert!(unlink.contains(&format!(
+        "<option value=\"{}\">Name 2</option>",
+        app.url("/books/1/authors/2")
+    )));
+    // Nothing else asks: creating is not destructive.
+    let create = &html[html.find("data-template=\"create-authors\"").unwrap()..];
+    assert!(!create[..create.find('>').unwrap()].contains("data-confirm"));
+}
+
+async fn checkout_is_disabled_with_its_reason_until_shipping_is_complete(app: TestApp) {
+    let book = app
+        .create("/books", json!({ "title": "Dune", "price": "5.00" }))
+        .await;
+    let user = app
+        .create("/users", json!({ "emailAddress": "cart@example.org" }))
+        .await;
+    let bearer = format!("Bearer {}", user["token"].as_str().unwrap());
+    let auth = [("authorization", bearer.as_str())];
+    app.send(
+        Method::POST,
+        "/cart/items",
+        &auth,
+        Some((
+            "application/json",
+            json!({ "book": book["_links"]["self"]["href"] }).to_string(),
+        )),
+    )
+    .await
+    .assert_status(201);
+
+    let cart = hal_forms(&app, "/cart", &auth).await;
+    assert_eq!(
+        cart["_templates"]["checkout"]["unavailable"],
+        "Add shipping information first."
+    );
+    // The quantity may be left out: the API makes it 1.
+    let quantity = property(&cart["_templates"]["add-items"], "quantity");
+    assert_eq!(quantity["required"], false);
+    assert_eq!(quantity["placeholder"], "1");
+    let html = page(&app, "/cart", &auth).await.text;
+    assert_eq!(heading(&html), "Cart");
+    let checkout = &html[html.find("data-template=\"checkout\"").unwrap()..];
+    let checkout = &checkout[..checkout.find("</form>").unwrap()];
+    assert!(
+        checkout.contains("<fieldset class=\"fields\" disabled>"),
+        "{checkout}"
+    );
+    assert!(checkout.contains("<p class=\"unavailable\">Add shipping information first.</p>"));
+    assert!(
+        checkout.contains("<button type=\"submit\" disabled>Check out</button>"),
+        "{checkout}"
+    );
+    assert!(html.contains("<span class=\"boolean\" title=\"false\">✗ No</span>"));
+    assert!(!html.contains("<span class=\"prompt\">Quantity *</span>"));
+
+    let shipping = json!({ "name": "Ada", "street": "1 Road", "city": "Town", "postalCode": "12345", "country": "GB" });
+    app.send(
+        Method::PUT,
+        "/cart/shipping",
+        &auth,
+        Some(("application/json", shipping.to_string())),
+    )
+    .await
+    .assert_status(200);
+    let cart = hal_forms(&app, "/cart", &auth).await;
+    assert!(cart["_templates"]["checkout"].get("unavailable").is_none());
+    let html = page(&app, "/cart", &auth).await.text;
+    assert!(html.contains("<button type=\"submit\">Check out</button>"));
+}
+
+async fn the_openapi_reference_is_a_page_of_its_own_linked_from_every_page(app: TestApp) {
+    let evil = "<script>alert(1)</script>";
+    app.create("/books", json!({ "title": evil })).await;
+    let book = page(&app, "/books/1", &[]).await;
+    let reference = app.url("/openapi.html");
+    assert!(book.text.contains(&format!(
+        "<a class=\"reference\" href=\"{reference}\">API reference</a>"
+    )));
+    let reply = page(&app, "/openapi.html", &[]).await;
+    assert_page(&reply, 200);
+    let html = &reply.text;
+    let document = app.get("/openapi.json").await.json();
+    assert_eq!(heading(html), document["info"]["title"].as_str().unwrap());
+    for path in document["paths"].as_object().unwrap().keys() {
+        assert!(
+            html.contains(&format!("<h2><code>{path}</code></h2>")),
+            "{path}"
+        );
+    }
+    assert!(html.contains("<span class=\"method\">DELETE</span> <code>/books/{id}</code>"));
+    for raw in [evil, "<img"] {
+        assert!(!html.contains(raw));
+    }
+    // The document's own text with markup characters (the filter's `<=`) is text too.
+    assert!(!html.contains("`<`") && !html.contains("<="), "unescaped");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_follow_the_public_url_prefix() {
     let app = crate::common::spawn_with(crate::common::Backend::Sqlite, |config| {
@@ -406,4 +694,11 @@ on_both_backends!(
     a_title_with_markup_is_shown_as_text_everywhere,
     the_token_cookie_shows_a_page_and_never_authorises_anything_else,
     json_clients_see_no_change,
+    every_resource_names_the_relation_pages_with_a_doc_curie,
+    relation_names_on_a_page_link_to_their_documentation,
+    the_response_panel_shows_the_status_and_headers_of_the_resource,
+    fields_have_human_prompts_and_their_rule_as_help,
+    destructive_forms_ask_for_confirmation_and_unlinking_is_one_form,
+    checkout_is_disabled_with_its_reason_until_shipping_is_complete,
+    the_openapi_reference_is_a_page_of_its_own_linked_from_every_page,
 );

@@ -1793,7 +1793,8 @@ async fn the_root_links_every_collection_and_the_search_templates(app: TestApp) 
                 "{rel}: {href} is not absolute"
             );
         }
-        if link.get("templated").is_none() {
+        // `curies` is an array of one templated link (to the relations' pages).
+        if link.get("templated").is_none() && rel != "curies" {
             let reply = app.get(&path_of(&app, &link["href"])).await;
             if rel == "cart" || rel == "orders" {
                 // The shop is the authenticated user's: the link is there, the door locked.

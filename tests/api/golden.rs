@@ -60,7 +60,8 @@ fn registered_routes(app: &TestApp) -> BTreeMap<String, BTreeSet<&'static str>> 
 /// - page tokens (the `nextPageToken` value and every `pageToken=` query value, of 20
 ///   characters or more: real ones have 34, a test's `forged` stays as sent) become
 ///   `<page-token-N>`;
-/// - RFC 3339 timestamps (`2026-01-02T03:04:05.678Z`) become `<timestamp>`;
+/// - RFC 3339 timestamps (`2026-01-02T03:04:05.678Z`) become `<timestamp>`, and so does
+///   a page's reading of one in words (the content of its `<time>`);
 /// - the ETag of a body that held a timestamp becomes `<volatile-etag>`, wherever it
 ///   shows (its header, an HTML page's `data-etag`, an `If-Match` sent back).
 ///
@@ -197,7 +198,21 @@ fn mask_timestamps(text: &str) -> (String, bool) {
         }
     }
     out.push_str(&text[copied..]);
-    (out, found)
+    // A page shows a timestamp once more in words, inside the `<time>` that holds it.
+    let marker = "title=\"<timestamp>\">";
+    let mut masked = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find(marker) {
+        let after = at + marker.len();
+        let Some(end) = rest[after..].find("</time>") else {
+            break;
+        };
+        masked.push_str(&rest[..after]);
+        masked.push_str("<timestamp>");
+        rest = &rest[after + end..];
+    }
+    masked.push_str(rest);
+    (masked, found)
 }
 
 // ---------------------------------------------------------------------------------------

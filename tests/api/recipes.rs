@@ -90,6 +90,7 @@ async fn the_root_links_the_schemas_collections_and_nothing_else(app: TestApp) {
         "live",
         "ready",
         "openapi",
+        "curies",
     ];
     for rel in &rels {
         assert!(
@@ -329,6 +330,7 @@ async fn the_openapi_document_describes_the_schemas_paths(app: TestApp) {
         "live",
         "ready",
         "openapi.json",
+        "openapi.html",
         "rels",
     ];
     for path in paths.keys() {

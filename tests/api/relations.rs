@@ -925,6 +925,7 @@ async fn a_relation_has_ids_royalties_and_links(app: TestApp) {
                 "self": { "href": self_href },
                 "book": { "href": app.url(&format!("/books/{book}")) },
                 "author": { "href": app.url(&format!("/authors/{author}")) },
+                "curies": [{ "name": "doc", "href": app.url("/rels/{rel}"), "templated": true }],
             },
         })
     );

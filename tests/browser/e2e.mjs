@@ -5,7 +5,10 @@
 // explain itself, has a stale update refused, and adds a user to a group and removes it
 // with the Add/Remove forms. Headless Chromium
 // (Debian's, at $HALYARD_CHROMIUM or /usr/bin/chromium) is driven by playwright-core.
-// Writes docs/screenshots/book.png and cart.png (or into $HALYARD_SCREENSHOTS).
+// Also: follows a relation name to its /rels page, reads the ETag and Allow in the
+// response panel, resends the GET for HAL-FORMS, replaces a set with checkboxes, cancels
+// a delete, and checks out a cart once its shipping is complete.
+// Writes docs/screenshots/book.png, cart.png and openapi.png (or into $HALYARD_SCREENSHOTS).
 //
 // Fails with the step's name on the first failed step, on any uncaught script error,
 // on any Content-Security-Policy violation, on any dialog (alert), and on any 5xx
@@ -20,7 +23,9 @@ import { join } from 'node:path';
 
 import {
   allItems,
+  answerConfirm,
   api,
+  confirmations,
   at,
   finish,
   linkLabels,
@@ -66,13 +71,81 @@ await step('3. the author "Name 3" lists the book among its books', async () => 
   authorUrl = page.url();
 });
 
-await step('4. unlink "Name 3" with the form unlink-author-3; both sides forget it', async () => {
+await step('4. unlink "Name 3", one of three authors, through the single Unlink form; both sides forget it', async () => {
   await page.goBack();
   await page.reload(); // the history entry may be a cached copy from before the link
-  await submitForm(page.locator('form[data-template="unlink-author-3"]'));
+  assert.deepEqual(await linkLabels('authors'), ['Name 1', 'Name 2', 'Name 3']);
+  assert.equal(await page.locator('form[data-template^="unlink-author"]').count(), 1, 'one Unlink form');
+  const form = page.locator('form[data-template="unlink-author"]');
+  await form.locator('select[data-role="target"]').selectOption({ label: 'Name 3' });
+  answerConfirm(true);
+  await submitForm(form);
+  assert.match(confirmations.at(-1), /Unlink/);
   assert.deepEqual(await linkLabels('authors'), ['Name 1', 'Name 2']);
   await page.goto(authorUrl);
   assert.ok(!(await linkLabels('books')).includes('Title 1'), `books: ${await linkLabels('books')}`);
+});
+
+await step('4a. a relation name links to its /rels page', async () => {
+  await page.goto(bookUrl);
+  await loading(() => page.locator('#links th a.rel', { hasText: /^collection\/authors$/ }).click());
+  assert.equal(new URL(page.url()).pathname, '/rels/collection/authors');
+  assert.equal(await page.locator('main h1').innerText(), 'Relation collection/authors');
+  assert.match(await page.locator('main').innerText(), /paginated/);
+});
+
+await step('4b. the response panel shows the ETag and Allow of the book', async () => {
+  await page.goto(bookUrl);
+  const json = await fetch(bookUrl, { headers: { Accept: 'application/hal+json' } });
+  const options = await fetch(bookUrl, { method: 'OPTIONS' });
+  const cell = (name) => page.locator(`#response tr[data-header="${name}"] td`).innerText();
+  assert.equal(await cell('etag'), json.headers.get('etag'));
+  assert.equal(await cell('allow'), options.headers.get('allow'));
+});
+
+await step('4c. resending the GET with Accept: application/prs.hal-forms+json shows _templates', async () => {
+  const form = page.locator('#request-form');
+  await form.locator('select[name="accept"]').selectOption('application/prs.hal-forms+json');
+  await form.locator('input[name="if-none-match"]').fill('');
+  await form.locator('button[type="submit"]').click();
+  const body = page.locator('#request-result pre[data-part="body"]');
+  await page.waitForFunction(() => document.querySelector('#request-result pre').textContent.includes('_templates'));
+  assert.match(await page.locator('#request-result [data-part="status"]').innerText(), /^200/);
+  assert.match(await page.locator('#request-result [data-part="headers"]').innerText(), /prs\.hal-forms\+json/);
+  assert.match(await body.innerText(), /"_templates"/);
+  // With the page's ETag as If-None-Match, the answer is 304.
+  await form.locator('input[name="if-none-match"]').fill(await page.locator('body').getAttribute('data-etag'));
+  await form.locator('button[type="submit"]').click();
+  await page.waitForFunction(() => document.querySelector('#request-result [data-part="status"]').textContent.startsWith('304'));
+});
+
+await step('4d. replace the set of authors with two checked ones', async () => {
+  await page.goto(bookUrl);
+  const form = page.locator('form[data-template="set-authors"]');
+  const boxes = form.locator('fieldset.choices[data-loaded="true"]');
+  await boxes.waitFor();
+  assert.match(await boxes.innerText(), /Tick every author/);
+  await form.getByLabel('Name 2', { exact: true }).uncheck();
+  await form.getByLabel('Name 3', { exact: true }).check();
+  await submitForm(form);
+  assert.deepEqual(await linkLabels('authors'), ['Name 1', 'Name 3']);
+  await boxes.waitFor();
+  await form.getByLabel('Name 3', { exact: true }).uncheck();
+  await form.getByLabel('Name 2', { exact: true }).check();
+  await submitForm(form);
+  assert.deepEqual(await linkLabels('authors'), ['Name 1', 'Name 2']);
+});
+
+await step('4e. deleting asks first; cancelling leaves the book', async () => {
+  const book = await api('POST', '/books', { title: 'Kept', price: '1.00' });
+  await page.goto(book._links.self.href);
+  const form = page.locator('form[data-template="delete"]');
+  answerConfirm(false);
+  await form.locator('button[type="submit"]').click();
+  await form.locator('p.outcome', { hasText: 'Cancelled' }).waitFor();
+  assert.match(confirmations.at(-1), /Delete the book/);
+  assert.equal(page.url(), book._links.self.href);
+  assert.equal((await api('GET', new URL(book._links.self.href).pathname)).title, 'Kept');
 });
 
 await step('5. screenshot the book page -> book.png', async () => {
@@ -123,8 +196,22 @@ await step('7. the cart: 401 without a token, then the token, then a book in it 
   // itemCount counts copies (the quantities added up), not lines: one line of 2 is 2.
   assert.equal(await property('itemCount').innerText(), '2');
   assert.deepEqual(await linkLabels('items'), ['Title 1']);
+  // No shipping yet: Check out is shown, disabled, with the reason.
+  const checkout = page.locator('form[data-template="checkout"]');
+  assert.ok(await checkout.locator('button[type="submit"]').isDisabled(), 'Check out is enabled');
+  assert.equal(await checkout.locator('p.unavailable').innerText(), 'Add shipping information first.');
+  await api('PUT', '/cart/shipping', { name: 'E2E', street: '1 Road', city: 'Town', postalCode: '12345', country: 'GB' }, user.token);
+  await api('PUT', '/cart/payment', { cardholder: 'E2E', cardNumber: '4242424242424242', expiry: '12/99' }, user.token);
+  await page.reload();
+  assert.ok(await checkout.locator('button[type="submit"]').isEnabled(), 'Check out is still disabled');
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: join(screenshots, 'cart.png'), fullPage: true });
+  await submitForm(checkout);
+  assert.match(await page.locator('#flash').innerText(), /201/);
+  assert.match(await page.locator('#flash a').getAttribute('href'), /\/orders\/\d+$/);
+  assert.equal(await property('itemCount').innerText(), '0');
+  const orders = await api('GET', '/orders', undefined, user.token);
+  assert.equal(orders._embedded.orders.length, 1);
 });
 
 await step('8. a book titled <script>alert(1)</script> shows that text and runs nothing', async () => {
@@ -132,6 +219,12 @@ await step('8. a book titled <script>alert(1)</script> shows that text and runs 
   const book = await api('POST', '/books', { title, price: '9.99' });
   await page.goto(book._links.self.href);
   assert.equal(await page.locator('main h1').innerText(), title);
+  await page.goto(at('/books?max_page_size=1000'));
+  assert.equal(await page.locator('#embedded table.items').getByRole('link', { name: title, exact: true }).count(), 1);
+  await page.goto(at('/openapi.html'));
+  assert.equal(await page.locator('main script').count(), 0);
+  assert.ok(await page.locator('section.path h2', { hasText: /^\/books\/\{id\}$/ }).count() === 1);
+  await page.screenshot({ path: join(screenshots, 'openapi.png') });
   await page.waitForTimeout(300); // give a script that slipped through the time to run
 });
 

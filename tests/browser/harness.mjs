@@ -66,7 +66,21 @@ await context.addInitScript(() => {
 page.on('console', (message) => {
   if (cspViolation.test(message.text())) problems.push(`CSP violation: ${message.text()}`);
 });
+// A confirmation a step expects (answerConfirm) is answered and recorded; any other
+// dialog is a problem.
+let expectedConfirm = null;
+export const confirmations = [];
+export function answerConfirm(accept) {
+  expectedConfirm = accept;
+}
 page.on('dialog', async (dialog) => {
+  if (dialog.type() === 'confirm' && expectedConfirm !== null) {
+    confirmations.push(dialog.message());
+    const accept = expectedConfirm;
+    expectedConfirm = null;
+    await (accept ? dialog.accept() : dialog.dismiss()).catch(() => {});
+    return;
+  }
   problems.push(`a ${dialog.type()} dialog opened: ${dialog.message()}`);
   await dialog.dismiss().catch(() => {});
 });
@@ -133,10 +147,12 @@ export const linkLabels = (rel) => page.locator(`#links a[data-rel="${rel}"]`).a
 export const property = (name) => page.locator(`#properties tr:has(th:text-is("${name}")) td`);
 
 // The JSON API, for arranging what the browser then looks at.
-export async function api(method, path, body) {
+export async function api(method, path, body, token) {
+  const headers = { Accept: 'application/hal+json', 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(at(path), {
     method,
-    headers: { Accept: 'application/hal+json', 'Content-Type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(ACTION_TIMEOUT),
   });
