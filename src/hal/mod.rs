@@ -109,25 +109,54 @@ impl Links {
 #[derive(Debug, Clone)]
 pub(crate) struct Item {
     /// The HAL body.
-    pub(crate) body: Value,
+    body: Value,
     /// The strong ETag of the canonical body (quoted).
     pub(crate) etag: String,
+    /// The canonical body as sent, serialized once for the ETag and kept for the
+    /// response; dropped when the body is decorated ([`Item::body_mut`]).
+    text: Option<String>,
 }
 
 impl Item {
-    /// Wraps a canonical body (no `_embedded`, no `_templates`) and computes its ETag, so
-    /// the tag changes exactly when the representation does.
+    /// Wraps a canonical body (no `_embedded`, no `_templates`), gives it its `curies`
+    /// and computes its ETag over the bytes a client receives, so the tag changes
+    /// exactly when the representation does and the body is serialized once.
     /// Read from a replica (or the primary beside replicas), the tag also names the WAL
     /// position it was read at (`"tag@16b3748"`), so revalidating it is served by a server
     /// at least that far along; comparisons look at the tag alone.
-    pub(crate) fn new(body: Value) -> Self {
-        let digest = Sha256::digest(body.to_string().as_bytes());
+    pub(crate) fn new(links: &Links, mut body: Value) -> Self {
+        if let Some(Value::Object(link_map)) = body.get_mut("_links") {
+            link_map.entry("curies").or_insert_with(|| links.curies());
+        }
+        let text = body.to_string();
+        let digest = Sha256::digest(text.as_bytes());
         let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
         let etag = match crate::db::replicas::position() {
             Some(at) => format!("\"{tag}@{at:x}\""),
             None => format!("\"{tag}\""),
         };
-        Item { body, etag }
+        Item {
+            body,
+            etag,
+            text: Some(text),
+        }
+    }
+
+    /// The HAL body.
+    pub(crate) fn body(&self) -> &Value {
+        &self.body
+    }
+
+    /// The body, to decorate (`_embedded`, `_templates`): the ETag stays that of the
+    /// canonical body, and the response serializes the decorated one.
+    pub(crate) fn body_mut(&mut self) -> &mut Value {
+        self.text = None;
+        &mut self.body
+    }
+
+    /// The body and, while it is the canonical one, its serialized text.
+    pub(crate) fn into_parts(self) -> (Value, Option<String>) {
+        (self.body, self.text)
     }
 
     /// The `_links.self.href`.

@@ -198,15 +198,21 @@ impl Ctx {
     }
 
     /// A response carrying a HAL body in the negotiated media type. Every body leaves
-    /// here, so this is where it gets its `curies` (see [`WithCuries`]).
+    /// here or as an [`Item`], which gives it its `curies` itself, so this is where
+    /// every other body gets them (see [`WithCuries`]).
     pub(crate) fn respond(&self, status: StatusCode, body: &Value) -> HttpResponse {
-        let content_type = if self.forms { HAL_FORMS } else { HAL_JSON };
         let curies = self.links.curies();
         let text = serde_json::to_string(&WithCuries {
             body,
             curies: &curies,
         })
         .unwrap_or_else(|_| body.to_string());
+        self.respond_text(status, text)
+    }
+
+    /// A response carrying HAL text, serialized already, in the negotiated media type.
+    fn respond_text(&self, status: StatusCode, text: String) -> HttpResponse {
+        let content_type = if self.forms { HAL_FORMS } else { HAL_JSON };
         HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, content_type))
             .insert_header((header::VARY, "Accept"))
@@ -240,27 +246,33 @@ impl Ctx {
             .finish()
     }
 
-    /// A single resource: `ETag`, and 304 when `If-None-Match` matches on GET.
-    pub(crate) fn respond_item(&self, status: StatusCode, item: &Item) -> HttpResponse {
+    /// A single resource: `ETag`, and 304 when `If-None-Match` matches on GET. The
+    /// canonical body goes out as the text its ETag was computed over.
+    pub(crate) fn respond_item(&self, status: StatusCode, item: Item) -> HttpResponse {
         if let Some(tags) = self.if_none_match() {
             if hal::etag_matches_weakly(&tags, &item.etag) {
                 return self.not_modified(&item.etag);
             }
         }
-        let mut response = self.respond(status, &item.body);
-        if let Ok(value) = header::HeaderValue::from_str(&item.etag) {
+        let etag = header::HeaderValue::from_str(&item.etag).ok();
+        let mut response = match item.into_parts() {
+            (_, Some(text)) => self.respond_text(status, text),
+            (body, None) => self.respond(status, &body),
+        };
+        if let Some(value) = etag {
             response.headers_mut().insert(header::ETAG, value);
         }
         response
     }
 
     /// 201 with `Location` and the new resource.
-    pub(crate) fn created(&self, item: &Item) -> HttpResponse {
+    pub(crate) fn created(&self, item: Item) -> HttpResponse {
+        let location = item
+            .self_href()
+            .and_then(|href| header::HeaderValue::from_str(&href).ok());
         let mut response = self.respond_item(StatusCode::CREATED, item);
-        if let Some(location) = item.self_href() {
-            if let Ok(value) = header::HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
+        if let Some(value) = location {
+            response.headers_mut().insert(header::LOCATION, value);
         }
         response
     }

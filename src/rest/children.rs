@@ -114,7 +114,7 @@ async fn create(
             })
         })
         .await?;
-    Ok(ctx.created(&crud::decorate(&ctx, site, child, item, Map::new())))
+    Ok(ctx.created(crud::decorate(&ctx, site, child, item, Map::new())))
 }
 
 async fn read(ctx: Ctx, site: Site, children: &'static Children) -> ApiResult<HttpResponse> {
@@ -129,7 +129,7 @@ async fn read(ctx: Ctx, site: Site, children: &'static Children) -> ApiResult<Ht
         .await?;
     Ok(ctx.respond_item(
         StatusCode::OK,
-        &crud::decorate(&ctx, site, children.child, item, Map::new()),
+        crud::decorate(&ctx, site, children.child, item, Map::new()),
     ))
 }
 
@@ -152,7 +152,7 @@ async fn patch(
                 children.check_belongs(conn, parent_id, child_id)?;
                 let current = render::item(conn, site, &links, child, child_id)?;
                 current.check_if_match(if_match.as_deref())?;
-                let Value::Object(current_map) = &current.body else {
+                let Value::Object(current_map) = current.body() else {
                     return Err(ApiError::Internal("item is not an object".into()));
                 };
                 let values = child.parse_body(&links, &map, Some(current_map), false, &[])?;
@@ -167,7 +167,7 @@ async fn patch(
         .await?;
     Ok(ctx.respond_item(
         StatusCode::OK,
-        &crud::decorate(&ctx, site, child, item, Map::new()),
+        crud::decorate(&ctx, site, child, item, Map::new()),
     ))
 }
 

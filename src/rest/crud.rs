@@ -189,7 +189,7 @@ pub(crate) async fn read_item(
     match read {
         Read::Unchanged(etag) => Ok(ctx.not_modified(&etag)),
         Read::Rendered(item, embedded) => {
-            Ok(ctx.respond_item(status, &decorate(ctx, site, entity, item, embedded)))
+            Ok(ctx.respond_item(status, decorate(ctx, site, entity, item, embedded)))
         }
     }
 }
@@ -204,10 +204,10 @@ pub(crate) fn decorate(
     embedded: Map<String, Value>,
 ) -> Item {
     if !embedded.is_empty() {
-        item.body["_embedded"] = Value::Object(embedded);
+        item.body_mut()["_embedded"] = Value::Object(embedded);
     }
     if ctx.forms {
-        item.body["_templates"] = forms::item(site, &ctx.links, entity, &item.body);
+        item.body_mut()["_templates"] = forms::item(site, &ctx.links, entity, item.body());
     }
     item
 }
@@ -254,10 +254,10 @@ async fn create(
         })
         .await?;
     let once_only = !extra.is_empty();
-    if let Value::Object(body) = &mut item.body {
+    if let Value::Object(body) = item.body_mut() {
         body.extend(extra);
     }
-    let mut response = ctx.created(&decorate(&ctx, site, entity, item, Map::new()));
+    let mut response = ctx.created(decorate(&ctx, site, entity, item, Map::new()));
     if once_only {
         // The extras (a token) are shown this once: no cache may keep them.
         response.headers_mut().insert(
@@ -325,7 +325,7 @@ async fn replace(
                 check_auth(conn, entity, authorization.as_deref(), id)?;
                 let current = render::item(conn, site, &links, entity, id)?;
                 current.check_if_match(if_match.as_deref())?;
-                let Value::Object(current_map) = &current.body else {
+                let Value::Object(current_map) = current.body() else {
                     return Err(ApiError::Internal("item is not an object".into()));
                 };
                 let values = entity.parse_body(&links, &body, Some(current_map), !patch, &skip)?;
@@ -340,7 +340,7 @@ async fn replace(
         .await?;
     Ok(ctx.respond_item(
         StatusCode::OK,
-        &decorate(&ctx, site, entity, item, Map::new()),
+        decorate(&ctx, site, entity, item, Map::new()),
     ))
 }
 

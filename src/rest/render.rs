@@ -100,7 +100,7 @@ pub(crate) fn item(
     }];
     attach_links(conn, site, links, entity, &mut rendered)?;
     let [item] = rendered;
-    Ok(Item::new(Value::Object(item.body)))
+    Ok(Item::new(links, Value::Object(item.body)))
 }
 
 /// Adds every relation's links to rendered resources of `entity`: per pair the

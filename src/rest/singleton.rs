@@ -166,10 +166,13 @@ fn render_singleton(
     }
     let count = item_links.len();
     link_map.insert(items.rel().into(), Value::Array(item_links));
-    Ok(Item::new(json!({
-        "itemCount": count,
-        "_links": link_map,
-    })))
+    Ok(Item::new(
+        links,
+        json!({
+            "itemCount": count,
+            "_links": link_map,
+        }),
+    ))
 }
 
 #[derive(diesel::QueryableByName)]
@@ -191,7 +194,7 @@ async fn read(ctx: Ctx, served: Served, by_owner: bool) -> ApiResult<HttpRespons
     .await?;
     if ctx.forms {
         let items = singleton.items;
-        item.body["_templates"] = json!({
+        item.body_mut()["_templates"] = json!({
             format!("add-{}", items.rel()): template(
                 format!("Add {} to the {}", a(items.name), singleton.path),
                 "POST",
@@ -201,7 +204,7 @@ async fn read(ctx: Ctx, served: Served, by_owner: bool) -> ApiResult<HttpRespons
             ),
         });
     }
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, item))
 }
 
 async fn list_items(ctx: Ctx, served: Served) -> ApiResult<HttpResponse> {
@@ -241,7 +244,7 @@ async fn add_item(ctx: Ctx, served: Served, body: Body) -> ApiResult<HttpRespons
         render::item(conn, site, &links, items, id)
     })
     .await?;
-    Ok(ctx.created(&crud::decorate(&ctx, site, items, item, Map::new())))
+    Ok(ctx.created(crud::decorate(&ctx, site, items, item, Map::new())))
 }
 
 /// Fails with 404 unless the item is in the owner's singleton (another owner's item is as
@@ -268,7 +271,7 @@ async fn read_item(ctx: Ctx, served: Served) -> ApiResult<HttpResponse> {
     })
     .await?;
     let item = crud::decorate(&ctx, site, singleton.items, item, Map::new());
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, item))
 }
 
 async fn change_item(ctx: Ctx, served: Served, body: Body) -> ApiResult<HttpResponse> {
@@ -283,7 +286,7 @@ async fn change_item(ctx: Ctx, served: Served, body: Body) -> ApiResult<HttpResp
         check_item(conn, singleton, owner, id)?;
         let current = render::item(conn, site, &links, items, id)?;
         current.check_if_match(if_match.as_deref())?;
-        let Value::Object(current_map) = &current.body else {
+        let Value::Object(current_map) = current.body() else {
             return Err(ApiError::Internal("item is not an object".into()));
         };
         let values = items.parse_body(&links, &map, Some(current_map), false, &[])?;
@@ -293,7 +296,7 @@ async fn change_item(ctx: Ctx, served: Served, body: Body) -> ApiResult<HttpResp
     })
     .await?;
     let item = crud::decorate(&ctx, site, items, item, Map::new());
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, item))
 }
 
 async fn delete_item(ctx: Ctx, served: Served) -> ApiResult<HttpResponse> {
@@ -323,7 +326,7 @@ fn render_part(
         "_links".into(),
         json!({ "self": links.link(entity.path), singleton.path: links.link(singleton.path) }),
     );
-    Ok(Item::new(Value::Object(body)))
+    Ok(Item::new(links, Value::Object(body)))
 }
 
 /// For HAL-FORMS clients: `default` replaces the part (PUT), `update` patches it.
@@ -333,7 +336,7 @@ fn part_forms(ctx: &Ctx, part: &Part, mut item: Item) -> Item {
     }
     let entity = part.entity;
     let properties = forms::properties(&ctx.links, entity, true, None);
-    item.body["_templates"] = forms::part(&ctx.links, entity, properties);
+    item.body_mut()["_templates"] = forms::part(&ctx.links, entity, properties);
     item
 }
 
@@ -345,7 +348,7 @@ async fn read_part(ctx: Ctx, served: Served, part: &'static Part) -> ApiResult<H
         render_part(conn, singleton, &links, part, owner.row)
     })
     .await?;
-    Ok(ctx.respond_item(StatusCode::OK, &part_forms(&ctx, part, item)))
+    Ok(ctx.respond_item(StatusCode::OK, part_forms(&ctx, part, item)))
 }
 
 /// PUT replaces the part (every required field given); PATCH merges into it.
@@ -365,7 +368,7 @@ async fn write_part(
     let item = with_owner(&ctx, served, None, true, move |conn, owner| {
         let current = render_part(conn, singleton, &links, part, owner.row)?;
         current.check_if_match(if_match.as_deref())?;
-        let Value::Object(current_map) = &current.body else {
+        let Value::Object(current_map) = current.body() else {
             return Err(ApiError::Internal("part is not an object".into()));
         };
         let values = part
@@ -375,5 +378,5 @@ async fn write_part(
         render_part(conn, singleton, &links, part, owner.row)
     })
     .await?;
-    Ok(ctx.respond_item(StatusCode::OK, &part_forms(&ctx, part, item)))
+    Ok(ctx.respond_item(StatusCode::OK, part_forms(&ctx, part, item)))
 }

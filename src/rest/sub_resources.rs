@@ -333,5 +333,5 @@ async fn post(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
             })
         })
         .await?;
-    Ok(ctx.created(&crud::decorate(&ctx, site, to, item, Map::new())))
+    Ok(ctx.created(crud::decorate(&ctx, site, to, item, Map::new())))
 }

@@ -94,23 +94,26 @@ fn render_summary(conn: &mut DbConn, shop: Shop, links: &Links, owner: Owner) ->
             }
         })
         .collect();
-    Ok(Item::new(json!({
-        "itemCount": row.item_count,
-        "total": decimal::format(row.total, 2),
-        "shippingCost": decimal::format(shipping_cost(row.item_count, row.total), 2),
-        "shippingInfoComplete": row.shipping_complete == 1,
-        "updatedAt": row.updated_at,
-        "_links": {
-            "self": links.link("cart"),
-            "owner": links.link(&format!("users/{}", row.user_id)),
-            "items": item_links,
-            "collection/items": links.link("cart/items"),
-            "shipping": links.link("cart/shipping"),
-            "billing": links.link("cart/billing"),
-            "payment": links.link("cart/payment"),
-            "checkout": links.link("cart:checkout"),
-        },
-    })))
+    Ok(Item::new(
+        links,
+        json!({
+            "itemCount": row.item_count,
+            "total": decimal::format(row.total, 2),
+            "shippingCost": decimal::format(shipping_cost(row.item_count, row.total), 2),
+            "shippingInfoComplete": row.shipping_complete == 1,
+            "updatedAt": row.updated_at,
+            "_links": {
+                "self": links.link("cart"),
+                "owner": links.link(&format!("users/{}", row.user_id)),
+                "items": item_links,
+                "collection/items": links.link("cart/items"),
+                "shipping": links.link("cart/shipping"),
+                "billing": links.link("cart/billing"),
+                "payment": links.link("cart/payment"),
+                "checkout": links.link("cart:checkout"),
+            },
+        }),
+    ))
 }
 
 pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<HttpResponse> {
@@ -152,7 +155,7 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
                     )
                 })
                 .collect();
-            item.body["_embedded"] = json!({ "items": items });
+            item.body_mut()["_embedded"] = json!({ "items": items });
         }
         Ok(item)
     })
@@ -165,7 +168,7 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
             property["required"] = json!(false);
             property["placeholder"] = json!("1");
         }
-        item.body["_templates"] = forms::custom(
+        item.body_mut()["_templates"] = forms::custom(
             &ctx.links,
             &[
                 (
@@ -184,11 +187,11 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
                 ),
             ],
         );
-        if let Some(reason) = checkout_unavailable(&item.body) {
-            item.body["_templates"]["checkout"]["unavailable"] = json!(reason);
+        if let Some(reason) = checkout_unavailable(item.body()) {
+            item.body_mut()["_templates"]["checkout"]["unavailable"] = json!(reason);
         }
     }
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, item))
 }
 
 /// Why checking out the cart `summary` describes would be refused, in words, if it
@@ -284,9 +287,9 @@ pub(crate) async fn add_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Http
         .await?;
     let item = crud::decorate(&ctx, shop.site, shop.cart.items, item, Map::new());
     Ok(if created {
-        ctx.created(&item)
+        ctx.created(item)
     } else {
-        ctx.respond_item(StatusCode::OK, &item)
+        ctx.respond_item(StatusCode::OK, item)
     })
 }
 
@@ -316,7 +319,7 @@ pub(crate) async fn read_item(ctx: Ctx, shop: Shop) -> ApiResult<HttpResponse> {
     })
     .await?;
     let item = crud::decorate(&ctx, shop.site, shop.cart.items, item, Map::new());
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, item))
 }
 
 pub(crate) async fn patch_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<HttpResponse> {
@@ -329,7 +332,7 @@ pub(crate) async fn patch_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Ht
         check_item(conn, owner, item_id)?;
         let current = render::item(conn, shop.site, &links, shop.cart.items, item_id)?;
         current.check_if_match(if_match.as_deref())?;
-        let Value::Object(current_map) = &current.body else {
+        let Value::Object(current_map) = current.body() else {
             return Err(ApiError::Internal("item is not an object".into()));
         };
         let values = shop
@@ -342,7 +345,7 @@ pub(crate) async fn patch_item(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Ht
     })
     .await?;
     let item = crud::decorate(&ctx, shop.site, shop.cart.items, item, Map::new());
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, item))
 }
 
 pub(crate) async fn delete_item(ctx: Ctx, shop: Shop) -> ApiResult<HttpResponse> {

@@ -158,7 +158,7 @@ pub(crate) async fn checkout(ctx: Ctx, shop: Shop, body: Body) -> ApiResult<Http
         orders::find(conn, &links, owner.user_id, order_id)
     })
     .await?;
-    Ok(ctx.created(&item))
+    Ok(ctx.created(item))
 }
 
 /// The 409 for a checkout that lacks something, naming each missing part.

@@ -146,7 +146,7 @@ pub(crate) fn find(
     let rows = sql.load::<OrderRow>(conn)?;
     render(conn, links, rows)?
         .pop()
-        .map(|(_, body)| Item::new(body))
+        .map(|(_, body)| Item::new(links, body))
         .ok_or_else(|| ApiError::NotFound(format!("you have no order {order_id}")))
 }
 
@@ -207,5 +207,5 @@ pub(crate) async fn read(ctx: Ctx) -> ApiResult<HttpResponse> {
             find(conn, &links, user_id, order_id)
         })
         .await?;
-    Ok(ctx.respond_item(StatusCode::OK, &item))
+    Ok(ctx.respond_item(StatusCode::OK, item))
 }

@@ -33,7 +33,7 @@ fn render(
         if unset {
             let shipping = render(conn, shop, links, shop.part(PartKind::Shipping)?, cart_id)?;
             for field in entity.fields {
-                body.insert(field.name.into(), shipping.body[field.name].clone());
+                body.insert(field.name.into(), shipping.body()[field.name].clone());
             }
         }
         body.insert("sameAsShipping".into(), json!(unset));
@@ -43,7 +43,7 @@ fn render(
         "_links".into(),
         json!({ "self": links.link(entity.path), "cart": links.link(shop.cart.path) }),
     );
-    Ok(Item::new(Value::Object(body)))
+    Ok(Item::new(links, Value::Object(body)))
 }
 
 pub(crate) async fn read(ctx: Ctx, shop: Shop, part: &'static Part) -> ApiResult<HttpResponse> {
@@ -53,7 +53,7 @@ pub(crate) async fn read(ctx: Ctx, shop: Shop, part: &'static Part) -> ApiResult
         render(conn, shop, &links, part, owner.cart_id)
     })
     .await?;
-    Ok(ctx.respond_item(StatusCode::OK, &forms(&ctx, part, item)))
+    Ok(ctx.respond_item(StatusCode::OK, forms(&ctx, part, item)))
 }
 
 /// For HAL-FORMS clients: `default` replaces the part (PUT, every field), `update`
@@ -75,7 +75,7 @@ fn forms(ctx: &Ctx, part: &'static Part, mut item: Item) -> Item {
             }
         }
     }
-    item.body["_templates"] = forms::part(&ctx.links, entity, properties);
+    item.body_mut()["_templates"] = forms::part(&ctx.links, entity, properties);
     item
 }
 
@@ -112,7 +112,7 @@ pub(crate) async fn write(
     let item = owner::write_cart(&ctx, move |conn, owner| {
         let current = render(conn, shop, &links, part, owner.cart_id)?;
         current.check_if_match(if_match.as_deref())?;
-        let Value::Object(current_map) = &current.body else {
+        let Value::Object(current_map) = current.body() else {
             return Err(ApiError::Internal("part is not an object".into()));
         };
         let values = if follow_shipping {
@@ -123,7 +123,7 @@ pub(crate) async fn write(
                 shop.part(PartKind::Shipping)?,
                 owner.cart_id,
             )?;
-            unset_billing(part.entity, &map, &shipping.body)?
+            unset_billing(part.entity, &map, shipping.body())?
         } else {
             let mut values =
                 part.entity
@@ -148,7 +148,7 @@ pub(crate) async fn write(
         render(conn, shop, &links, part, owner.cart_id)
     })
     .await?;
-    Ok(ctx.respond_item(StatusCode::OK, &forms(&ctx, part, item)))
+    Ok(ctx.respond_item(StatusCode::OK, forms(&ctx, part, item)))
 }
 
 /// Reads billing's `sameAsShipping`: true asks to follow the shipping address again;
