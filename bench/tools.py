@@ -74,8 +74,32 @@ def report(results, meta, md_out, svg_out):
                 cpu = ", %s µs CPU" % r[6] if len(r) > 6 else ""
                 cells.append("%s req/s%s, p50 %s ms, p99 %s ms%s" % (r[2], cpu, r[3], r[4], err))
         lines.append("| %s | %s |" % (info["scenarios"].get(sc, sc), " | ".join(cells)))
+    # Halyard as a ratio to the in-memory limit (serving its bytes) and to each peer,
+    # all measured in this run; a revalidation (304) is set against the limit's book.
+    against = {"revalidate": "book"}
+    peers = [s for s in servers if s not in ("halyard", "halyard-pg", "limit")]
+    heads = ["req/s ÷ limit"] + [h % p for p in peers for h in ("req/s ÷ %s", "CPU ÷ %s")]
+    ratio_lines = ["", "| Halyard (SQLite) | " + " | ".join(heads) + " |",
+                   "| --- |" + " ---: |" * len(heads)]
+    for sc in scenarios:
+        mine = table.get(("halyard", sc))
+        if mine is None:
+            continue
+        cells = []
+        for other in ["limit"] + peers:
+            theirs = table.get((other, against.get(sc, sc) if other == "limit" else sc))
+            if theirs is None or float(theirs[2]) == 0:
+                cells += [""] if other == "limit" else ["", ""]
+                continue
+            cells.append("%.2f" % (float(mine[2]) / float(theirs[2])))
+            if other != "limit":
+                try:
+                    cells.append("%.2f" % (float(mine[6]) / float(theirs[6])))
+                except (ValueError, ZeroDivisionError):
+                    cells.append("")
+        ratio_lines.append("| %s | %s |" % (info["scenarios"].get(sc, sc), " | ".join(cells)))
     with open(md_out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(lines + ratio_lines) + "\n")
 
     # The chart: one group of bars a scenario, requests per second on a log scale
     # (json-server and the in-memory limit differ by orders of magnitude).

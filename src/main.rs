@@ -8,12 +8,6 @@ use halyard::bookshop::sample;
 use halyard::config::{Command, Config, SampleArgs, SchemaCommand};
 use halyard::db;
 
-/// mimalloc instead of glibc's allocator: a request builds and drops many small
-/// values on whichever thread runs it, and glibc's arenas spent a third of a page's
-/// CPU in malloc, free and consolidation (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let config = Config::parse();
