@@ -254,8 +254,10 @@ async fn create(
         })
         .await?;
     let once_only = !extra.is_empty();
-    if let Value::Object(body) = item.body_mut() {
-        body.extend(extra);
+    if once_only {
+        if let Value::Object(body) = item.body_mut() {
+            body.extend(extra);
+        }
     }
     let mut response = ctx.created(decorate(&ctx, site, entity, item, Map::new()));
     if once_only {
