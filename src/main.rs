@@ -95,3 +95,8 @@ fn load_sample(config: &Config, args: SampleArgs) -> Result<(), Box<dyn std::err
     );
     Ok(())
 }
+
+/// Every allocation the server makes goes through jemalloc: see the allocator's
+/// entry in `Cargo.toml` and docs/benchmarks.md for the measurements.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
