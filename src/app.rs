@@ -132,6 +132,10 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
     let replicas = replicas(config, &opened.pool)?;
     Ok(AppState {
         checkout_timeout: Duration::from_millis(config.pool_timeout_ms),
+        inline_point_reads: matches!(
+            db::Target::parse(&config.database_url),
+            db::Target::Sqlite(_)
+        ),
         replicas,
         pool: opened.pool,
         tokens: PageTokens::new(key.as_bytes()),

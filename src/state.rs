@@ -39,6 +39,9 @@ pub struct AppState {
     pub(crate) checkout_timeout: Duration,
     /// Read replicas (PostgreSQL with `--replica-url` only).
     pub(crate) replicas: Option<crate::db::replicas::Replicas>,
+    /// True when point reads may run on the worker itself (SQLite, see
+    /// `Ctx::db_point_read`).
+    pub(crate) inline_point_reads: bool,
     /// How the request log is written.
     pub(crate) log_format: crate::config::LogFormat,
     /// True when `GET /metrics` is served beside the API (no `--metrics-bind`).

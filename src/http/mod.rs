@@ -35,26 +35,43 @@ use crate::state::AppState;
 /// only from a trusted proxy: from anyone else they could point every link (and what a
 /// shared cache stores) at a host of their choosing.
 pub(crate) fn links_for(req: &HttpRequest, state: &AppState) -> ApiResult<Links> {
-    let base = match &state.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let (scheme, host) = origin(req, state);
-            let root = format!("{}/", state.prefix);
-            // A Host with '/', '?', '#' or '@' still parses, but as a path, query or
-            // user name: links would point somewhere the client never named.
-            Url::parse(&format!("{scheme}://{host}{root}"))
-                .ok()
-                .filter(|url| {
-                    url.path() == root
-                        && url.query().is_none()
-                        && url.fragment().is_none()
-                        && url.username().is_empty()
-                        && url.password().is_none()
-                })
-                .ok_or_else(|| ApiError::field("Host", "is not a valid host name"))?
-        }
-    };
-    Ok(Links::new(base))
+    if let Some(url) = &state.public_url {
+        return Ok(Links::new(url.clone()));
+    }
+    let (scheme, host) = origin(req, state);
+    let root = format!("{}/", state.prefix);
+    let text = format!("{scheme}://{host}{root}");
+    let known = LAST_BASE.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(seen, _)| *seen == text)
+            .map(|(_, links)| links.clone())
+    });
+    if let Some(links) = known {
+        return Ok(links);
+    }
+    // A Host with '/', '?', '#' or '@' still parses, but as a path, query or user
+    // name: links would point somewhere the client never named.
+    let base = Url::parse(&text)
+        .ok()
+        .filter(|url| {
+            url.path() == root
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && url.password().is_none()
+        })
+        .ok_or_else(|| ApiError::field("Host", "is not a valid host name"))?;
+    let links = Links::new(base);
+    LAST_BASE.set(Some((text, links.clone())));
+    Ok(links)
+}
+
+thread_local! {
+    /// The last base this worker parsed, by the text it was parsed from. Nearly every
+    /// request names the same host, and parsing the base again was a twentieth of a
+    /// single read's CPU (docs/benchmarks.md); one entry per thread bounds it.
+    static LAST_BASE: std::cell::RefCell<Option<(String, Links)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// The scheme and host the client used: as a trusted proxy forwards them, or else as
@@ -180,6 +197,25 @@ impl Ctx {
             consistency::wrote(&self.req, at);
         }
         Ok(out)
+    }
+
+    /// [`Ctx::db`] for a read whose cost the primary key bounds (one item and what it
+    /// shows). On SQLite with a connection idle this runs on the worker itself: in WAL
+    /// mode a reader never waits for a writer's lock, so such a read takes tens of
+    /// microseconds, as long as the hop to a blocking thread and back would. Anything
+    /// else (PostgreSQL, whose statements wait on the network; a busy pool) goes
+    /// through [`Ctx::db`].
+    pub(crate) async fn db_point_read<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut PooledConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.state.inline_point_reads {
+            if let Some(mut conn) = self.state.pool.try_get() {
+                return work(&mut conn);
+            }
+        }
+        self.db(work).await
     }
 
     /// The id in the path segment `name` (`{id}`); 404 unless it is digits.

@@ -147,7 +147,7 @@ pub(crate) async fn read_item(
     let revalidation = ctx.if_none_match().zip(ctx.remembered_tags());
     let url = links.href(&entity.item_path(id));
     let read = ctx
-        .db(move |conn| {
+        .db_point_read(move |conn| {
             let version = match &revalidation {
                 Some((wanted, tags)) => {
                     let version = db::version(conn)?;
