@@ -255,6 +255,12 @@ impl Metrics {
         self.pool_timeouts.inc();
     }
 
+    /// Records a checkout that found a connection idle and never waited
+    /// (`Pool::try_get`, which r2d2 reports no event for).
+    pub fn checked_out_at_once(&self) {
+        self.pool_wait.observe(0.0);
+    }
+
     /// Counts one refused page token.
     pub fn token_rejected(&self) {
         self.token_rejections.inc();

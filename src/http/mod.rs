@@ -212,6 +212,7 @@ impl Ctx {
     {
         if self.state.inline_point_reads {
             if let Some(mut conn) = self.state.pool.try_get() {
+                crate::metrics::metrics().checked_out_at_once();
                 return work(&mut conn);
             }
         }

@@ -274,6 +274,36 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// An item read on SQLite takes an idle connection without queueing for one (see
+/// `Ctx::db_point_read`); it is still a checkout, so the wait histogram counts every
+/// request that used a connection. Its own process: the metrics are the binary's alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_item_read_counts_as_one_checkout_in_the_wait_histogram() {
+    let server = Binary::start(&[]);
+    let http = client();
+    let checkouts = || async {
+        let text = http
+            .get(format!("{}/metrics", server.base))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text");
+        sample(&text, "halyard_db_pool_checkout_wait_seconds_count").expect("present")
+    };
+    let before = checkouts().await;
+    for _ in 0..3 {
+        let reply = http
+            .get(format!("{}/books/1", server.base))
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(reply.status(), 404, "no demo data, so no book 1");
+    }
+    assert_eq!(checkouts().await - before, 3.0, "{:?}", server.log());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_log_lines_carry_the_request_id_and_no_query_value_address_token_or_card() {
     let server = Binary::start(&[
