@@ -281,16 +281,12 @@ fn client() -> reqwest::Client {
 async fn every_item_read_counts_as_one_checkout_in_the_wait_histogram() {
     let server = Binary::start(&[]);
     let http = client();
-    let checkouts = || async {
-        let text = http
-            .get(format!("{}/metrics", server.base))
-            .send()
-            .await
-            .expect("scrape")
-            .text()
-            .await
-            .expect("text");
-        sample(&text, "halyard_db_pool_checkout_wait_seconds_count").expect("present")
+    let checkouts = || {
+        scraped(
+            &http,
+            &server.base,
+            "halyard_db_pool_checkout_wait_seconds_count",
+        )
     };
     let before = checkouts().await;
     for _ in 0..3 {
@@ -509,8 +505,8 @@ async fn sigterm_lets_a_request_in_flight_finish_and_then_exits_0() {
     );
 }
 
-/// The process's count of statements prepared into a connection's cache.
-async fn prepared(http: &reqwest::Client, base: &str) -> f64 {
+/// The value of `series` in a scrape of the server at `base`.
+async fn scraped(http: &reqwest::Client, base: &str, series: &str) -> f64 {
     let text = http
         .get(format!("{base}/metrics"))
         .send()
@@ -519,7 +515,12 @@ async fn prepared(http: &reqwest::Client, base: &str) -> f64 {
         .text()
         .await
         .expect("text");
-    sample(&text, "halyard_db_statements_prepared_total").expect("the series is present")
+    sample(&text, series).unwrap_or_else(|| panic!("no {series} in {text}"))
+}
+
+/// The process's count of statements prepared into a connection's cache.
+async fn prepared(http: &reqwest::Client, base: &str) -> f64 {
+    scraped(http, base, "halyard_db_statements_prepared_total").await
 }
 
 /// Over one connection (a pool of one), a second read of a book prepares nothing: its
