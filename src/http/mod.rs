@@ -213,7 +213,10 @@ impl Ctx {
         if self.state.inline_point_reads {
             if let Some(mut conn) = self.state.pool.try_get() {
                 crate::metrics::metrics().checked_out_at_once();
-                return work(&mut conn);
+                // As on a blocking thread, a panic in the work is a 500 for this
+                // request, not a dropped connection.
+                return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut conn)))
+                    .unwrap_or_else(|_| Err(ApiError::Internal("a point read panicked".into())));
             }
         }
         self.db(work).await
