@@ -167,7 +167,7 @@ pub(crate) async fn read_item(
             let mut embedded = Map::new();
             for related in views {
                 let to = related.entity();
-                let mut sql = to.select(conn);
+                let mut sql = render::select(conn, site, to);
                 sql.append(&related.narrowing(id));
                 // A constant, so written in the text (see `PageRequest::push_tail`).
                 sql.push(&format!(" ORDER BY {}.id LIMIT {MAX_ITEM_LINKS}", to.table));

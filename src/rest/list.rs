@@ -56,7 +56,7 @@ pub(crate) async fn page(ctx: &Ctx, site: Site, list: List) -> ApiResult<HttpRes
                     return Err(owner.not_found(id));
                 }
             }
-            let mut sql = entity.select(conn);
+            let mut sql = render::select(conn, site, entity);
             sql.append(&extra).append(&narrowing);
             page.push_tail(&mut sql, entity.table);
             let rows = render::rows(conn, site, &links, entity, &sql)?;

@@ -1,17 +1,17 @@
 //! A resource's representation, composed in one place: its row rendered as HAL (the
 //! properties, `self`, the links its references and its owner give), then the links its
 //! relationships add, then the ETag over the canonical body. Every read of an item goes
-//! through [`item`] and every list through [`rows`]; each calls the store once per kind
-//! of data (the rows, then one query per relation for the whole batch).
+//! through [`item`] and every list through [`rows`]; each is one statement, the rows
+//! with their item links (see `View::linked_json`).
 
 use serde_json::{json, Map, Value};
 
 use super::style::Site;
-use crate::db::{DbConn, Sql};
+use crate::db::{self, DbConn, Sql};
 use crate::decimal;
 use crate::error::ApiResult;
 use crate::hal::{Item, Links};
-use crate::model::{Entity, Kind};
+use crate::model::{Entity, Kind, View};
 use crate::store::Row;
 
 /// A resource rendered for a list: its id and its HAL body.
@@ -26,6 +26,17 @@ pub(crate) struct Rendered {
 /// A row as HAL: `id`, every property (money as a decimal string), `self`, and a link
 /// for each reference and for the owner of a dependent resource.
 pub(crate) fn body(entity: &Entity, links: &Links, row: &Row) -> Map<String, Value> {
+    let (mut body, link_map) = properties_and_links(entity, links, row);
+    body.insert("_links".into(), Value::Object(link_map));
+    body
+}
+
+/// [`body`] before its links are put in: the properties, and the links of the row.
+fn properties_and_links(
+    entity: &Entity,
+    links: &Links,
+    row: &Row,
+) -> (Map<String, Value>, Map<String, Value>) {
     let mut body = Map::new();
     let mut link_map = Map::new();
     link_map.insert(
@@ -61,11 +72,39 @@ pub(crate) fn body(entity: &Entity, links: &Links, row: &Row) -> Map<String, Val
         };
         body.insert(field.name.into(), value);
     }
-    body.insert("_links".into(), Value::Object(link_map));
-    body
+    (body, link_map)
 }
 
-/// The resources a finished `select` of `entity` returns, with their relation links.
+/// The views whose item links a representation of `entity` shows, in the order
+/// [`attach_links`] meets them.
+fn inline_views(site: Site, entity: &'static Entity) -> Vec<View> {
+    site.model
+        .views_from(entity)
+        .filter(|view| view.from.inline)
+        .collect()
+}
+
+/// `SELECT` of `entity` for [`rows`]: each row with the item links it shows.
+pub(crate) fn select(conn: &DbConn, site: Site, entity: &'static Entity) -> Sql {
+    let key = (std::ptr::from_ref(entity) as usize, db::is_postgres(conn));
+    SELECTS.with_borrow_mut(|selects| {
+        selects
+            .entry(key)
+            .or_insert_with(|| entity.select(conn, &inline_views(site, entity)))
+            .clone()
+    })
+}
+
+thread_local! {
+    /// Each entity's [`select`] by backend, written once per thread: its text follows
+    /// from the model alone, and writing it again was a fifteenth of a single read's
+    /// CPU (docs/benchmarks.md). A model's entities live as long as the process, so an
+    /// entity's address names it, and the entries are bounded by the model.
+    static SELECTS: std::cell::RefCell<std::collections::HashMap<(usize, bool), Sql>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The resources a finished [`select`] of `entity` returns, with their relation links.
 pub(crate) fn rows(
     conn: &mut DbConn,
     site: Site,
@@ -73,19 +112,15 @@ pub(crate) fn rows(
     entity: &'static Entity,
     sql: &Sql,
 ) -> ApiResult<Vec<Rendered>> {
-    let mut rendered: Vec<Rendered> = entity
+    Ok(entity
         .load(conn, sql)?
-        .iter()
-        .map(|row| Rendered {
-            id: row.id,
-            body: body(entity, links, row),
-        })
-        .collect();
-    attach_links(conn, site, links, entity, &mut rendered)?;
-    Ok(rendered)
+        .into_iter()
+        .map(|row| rendered(site, links, entity, row))
+        .collect())
 }
 
-/// One resource by id, in full: properties, relation links and ETag; 404 when absent.
+/// One resource by id, in full: properties, relation links and ETag, in one statement;
+/// 404 when absent.
 pub(crate) fn item(
     conn: &mut DbConn,
     site: Site,
@@ -93,72 +128,49 @@ pub(crate) fn item(
     entity: &'static Entity,
     id: i64,
 ) -> ApiResult<Item> {
-    let row = entity.find_row(conn, id)?;
-    let mut rendered = [Rendered {
-        id,
-        body: body(entity, links, &row),
-    }];
-    attach_links(conn, site, links, entity, &mut rendered)?;
-    let [item] = rendered;
+    let select = select(conn, site, entity);
+    let row = entity.find_row_in(conn, select, id)?;
+    let item = rendered(site, links, entity, row);
     Ok(Item::new(links, Value::Object(item.body)))
 }
 
-/// Adds every relation's links to rendered resources of `entity`: per pair the
-/// item-link array (titled, bounded, one query for the batch) where the side inlines
-/// it, the sub-collection and what its styles add; per one-to-many the children's
-/// collection.
-fn attach_links(
-    conn: &mut DbConn,
-    site: Site,
-    links: &Links,
-    entity: &'static Entity,
-    rows: &mut [Rendered],
-) -> ApiResult<()> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+/// A row with its item links as HAL: [`body`], then every relation's links: per pair
+/// the item-link array (titled, bounded) where the side inlines it, the sub-collection
+/// and what its styles add; per one-to-many the children's collection.
+fn rendered(site: Site, links: &Links, entity: &'static Entity, row: Row) -> Rendered {
+    let (mut body, mut map) = properties_and_links(entity, links, &row);
+    let mut linked = row.linked.into_iter();
     for view in site.model.views_from(entity) {
-        let mut linked = if view.from.inline {
-            view.linked(conn, &ids)?
-        } else {
-            Default::default()
-        };
         let to = view.to.entity;
-        for row in rows.iter_mut() {
-            let Some(Value::Object(map)) = row.body.get_mut("_links") else {
-                continue;
-            };
-            if view.from.inline {
-                let items = linked
-                    .remove(&row.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(to_id, label)| {
-                        let path = to.item_path(to_id);
-                        match &label {
-                            Some(title) => links.titled(&path, title),
-                            None => links.link(&path),
-                        }
-                    })
-                    .collect();
-                map.insert(to.path.into(), Value::Array(items));
-            }
-            map.insert(
-                view.collection_rel(),
-                links.link(&view.collection_path(row.id)),
-            );
-            for style in site.styles_of(view.pair) {
-                style.links(links, view, row.id, map);
-            }
+        if view.from.inline {
+            let items = linked
+                .next()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(to_id, label)| {
+                    let path = to.item_path(to_id);
+                    match &label {
+                        Some(title) => links.titled(&path, title),
+                        None => links.link(&path),
+                    }
+                })
+                .collect();
+            map.insert(to.path.into(), Value::Array(items));
+        }
+        map.insert(
+            view.collection_rel(),
+            links.link(&view.collection_path(row.id)),
+        );
+        for style in site.styles_of(view.pair) {
+            style.links(links, view, row.id, &mut map);
         }
     }
     for children in site.model.children_of(entity) {
-        for row in rows.iter_mut() {
-            if let Some(Value::Object(map)) = row.body.get_mut("_links") {
-                map.insert(
-                    children.collection_rel(),
-                    links.link(&children.collection_path(row.id)),
-                );
-            }
-        }
+        map.insert(
+            children.collection_rel(),
+            links.link(&children.collection_path(row.id)),
+        );
     }
-    Ok(())
+    body.insert("_links".into(), Value::Object(map));
+    Rendered { id: row.id, body }
 }

@@ -139,7 +139,7 @@ pub(crate) async fn summary(ctx: Ctx, shop: Shop, by_user: bool) -> ApiResult<Ht
         let mut item = render_summary(conn, shop, &links, owner)?;
         if embed_items {
             let cart_items = shop.cart.items;
-            let mut sql = cart_items.select(conn);
+            let mut sql = render::select(conn, shop.site, cart_items);
             sql.push(" AND cart_items.cart_id = ")
                 .bind(owner.cart_id)
                 .push(" ORDER BY cart_items.id");

@@ -6,10 +6,11 @@
 use diesel::QueryableByName;
 use serde_json::{Map, Value};
 
+use super::links::Linked;
 use crate::db::{self, DbConn, Sql};
 use crate::decimal;
 use crate::error::{is_foreign_key_violation, ApiError, ApiResult};
-use crate::model::{Entity, Kind};
+use crate::model::{Entity, Kind, View};
 use crate::query::filter::{FieldType, FilterField};
 
 /// A value ready for a column.
@@ -17,6 +18,11 @@ pub(crate) type Assignment = (&'static str, db::Value);
 
 /// The key under which a dependent resource's owner id travels in the row document.
 const PARENT_KEY: &str = "__parent";
+
+/// The prefix of the keys (`__linked0`, `__linked1`, …) under which the item links of
+/// the views a select names travel in the row document, in the order it names them.
+/// Property names start with a letter, so neither key can meet one.
+const LINKED_KEY: &str = "__linked";
 
 #[derive(QueryableByName)]
 struct DocRow {
@@ -36,6 +42,29 @@ pub(crate) struct Row {
     pub(crate) parent_id: Option<i64>,
     /// The stored values by property name.
     pub(crate) doc: Map<String, Value>,
+    /// The item links of each view the select named, in its order.
+    pub(crate) linked: Vec<Vec<Linked>>,
+}
+
+/// The `[[id, label], …]` array of [`View::linked_json`] as item links.
+fn linked_of(links: Value) -> ApiResult<Vec<Linked>> {
+    let malformed = || ApiError::Internal("row document: malformed item links".into());
+    let Value::Array(links) = links else {
+        return Err(malformed());
+    };
+    links
+        .into_iter()
+        .map(|link| match link {
+            Value::Array(pair) => match pair.as_slice() {
+                [Value::Number(id), label] => Ok((
+                    id.as_i64().ok_or_else(malformed)?,
+                    label.as_str().map(str::to_owned),
+                )),
+                _ => Err(malformed()),
+            },
+            _ => Err(malformed()),
+        })
+        .collect()
 }
 
 impl Entity {
@@ -77,8 +106,11 @@ impl Entity {
         fields
     }
 
-    /// `SELECT id, <json doc> FROM table WHERE 1 = 1`, ready for more conditions.
-    pub(crate) fn select(&self, conn: &DbConn) -> Sql {
+    /// `SELECT id, <json doc> FROM table WHERE 1 = 1`, ready for more conditions; its
+    /// rows also carry, in [`Row::linked`], the item links of each of `views` (relations
+    /// from this entity), in the same statement.
+    pub(crate) fn select(&self, conn: &DbConn, views: &[View]) -> Sql {
+        let postgres = db::is_postgres(conn);
         let mut pairs = self
             .fields
             .iter()
@@ -87,8 +119,18 @@ impl Entity {
         if let Some(parent) = self.parent {
             pairs.push(format!("'{PARENT_KEY}', {}.{}", self.table, parent.column));
         }
+        for (i, view) in views.iter().enumerate() {
+            let linked = view.linked_json(postgres);
+            // A subquery's JSON reaches SQLite's json_object as text unless re-marked.
+            let linked = if postgres {
+                linked
+            } else {
+                format!("json({linked})")
+            };
+            pairs.push(format!("'{LINKED_KEY}{i}', {linked}"));
+        }
         let pairs = pairs.join(", ");
-        let doc = if db::is_postgres(conn) {
+        let doc = if postgres {
             format!("json_build_object({pairs})::text")
         } else {
             format!("json_object({pairs})")
@@ -107,10 +149,15 @@ impl Entity {
                 let mut doc: Map<String, Value> = serde_json::from_str(&row.doc)
                     .map_err(|e| ApiError::Internal(format!("row document: {e}")))?;
                 let parent_id = doc.remove(PARENT_KEY).and_then(|v| v.as_i64());
+                let mut linked = Vec::new();
+                while let Some(links) = doc.remove(&format!("{LINKED_KEY}{}", linked.len())) {
+                    linked.push(linked_of(links)?);
+                }
                 Ok(Row {
                     id: row.id,
                     parent_id,
                     doc,
+                    linked,
                 })
             })
             .collect()
@@ -118,7 +165,12 @@ impl Entity {
 
     /// One row by id, or 404.
     pub(crate) fn find_row(&self, conn: &mut DbConn, id: i64) -> ApiResult<Row> {
-        let mut sql = self.select(conn);
+        let select = self.select(conn, &[]);
+        self.find_row_in(conn, select, id)
+    }
+
+    /// The row with id `id` that an unfinished [`Entity::select`] returns, or 404.
+    pub(crate) fn find_row_in(&self, conn: &mut DbConn, mut sql: Sql, id: i64) -> ApiResult<Row> {
         sql.push(&format!(" AND {}.id = ", self.table)).bind(id);
         self.load(conn, &sql)?
             .pop()

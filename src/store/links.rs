@@ -2,23 +2,9 @@
 //! Racing writers for the same pair leave one row: the unique constraint decides, not
 //! this process.
 
-use std::collections::BTreeMap;
-
-use diesel::QueryableByName;
-
 use crate::db::{self, DbConn, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{View, MAX_ITEM_LINKS};
-
-#[derive(QueryableByName)]
-struct LinkRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    from_id: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    to_id: i64,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    label: Option<String>,
-}
 
 /// A related resource as an item link shows it: its id and its label.
 pub(crate) type Linked = (i64, Option<String>);
@@ -35,58 +21,44 @@ impl View {
         sql
     }
 
-    /// The related resources of each of `from_ids`, at most [`MAX_ITEM_LINKS`] each, in
-    /// one query for the whole batch, ordered by id.
-    pub(crate) fn linked(
-        &self,
-        conn: &mut DbConn,
-        from_ids: &[i64],
-    ) -> ApiResult<BTreeMap<i64, Vec<Linked>>> {
-        let mut by_from: BTreeMap<i64, Vec<Linked>> = BTreeMap::new();
-        if from_ids.is_empty() {
-            return Ok(by_from);
-        }
+    /// An expression over a row of the `from` table: its related resources, at most
+    /// [`MAX_ITEM_LINKS`], ordered by id, as a JSON array of `[id, label]`, so that a
+    /// resource and its item links come back in one statement (a point read, a page).
+    /// The bound is found inside the index, not after reading every link: a correlated
+    /// subquery seeks the `MAX_ITEM_LINKS`-th related id (at most that many index
+    /// entries) and the aggregate reads the (from, to) index up to it. Reading author 1
+    /// of the million-relation sample, who has 100 000 books, so costs an index seek of
+    /// a hundred entries, not 100 000 (docs/benchmarks.md). The cap is a constant, not
+    /// input, so it is part of the text.
+    pub(crate) fn linked_json(&self, postgres: bool) -> String {
         let to = self.to.entity;
         let label = to
             .label
             .map_or("NULL".to_owned(), |column| format!("t.{column}"));
-        // Each resource's links are bounded inside the index, not after reading them:
-        // for every id, a correlated subquery finds its MAX_ITEM_LINKS-th related id
-        // (an index seek of at most that many entries) and the join reads the (from,
-        // to) index up to it. This was a window function numbering every related row
-        // of `from IN (...)` before keeping the first hundred, so reading author 1 of
-        // the million-relation sample, who has 100 000 books, cost 66 ms of SQLite
-        // alone; now 0.09 ms, and a page of 25 ordinary ones 0.28 ms instead of 0.59
-        // (docs/benchmarks.md). `VALUES` columns are called `column1` on both
-        // backends. The cap is a constant, not input, so it is part of the text.
-        let mut sql = Sql::new(&format!(
-            "SELECT l.{from} AS from_id, t.id AS to_id, {label} AS label FROM (VALUES ",
-            from = self.from.column,
-        ));
-        for (i, id) in from_ids.iter().enumerate() {
-            sql.push(if i > 0 { ", (" } else { "(" })
-                .bind(*id)
-                .push(")");
-        }
-        sql.push(&format!(
-            ") AS ids JOIN {link} l ON l.{from} = ids.column1 AND l.{to_column} <= \
-             COALESCE((SELECT x.{to_column} FROM {link} x WHERE x.{from} = ids.column1 \
-             ORDER BY x.{to_column} LIMIT 1 OFFSET {skip}), {max}) \
-             JOIN {table} t ON t.id = l.{to_column} ORDER BY from_id, to_id",
+        let pair = if postgres {
+            format!("json_build_array(t.id, {label})")
+        } else {
+            format!("json_array(t.id, {label})")
+        };
+        // PostgreSQL aggregates no rows to NULL, SQLite to `[]`.
+        let aggregate = if postgres {
+            format!("COALESCE(json_agg({pair} ORDER BY t.id), '[]'::json)")
+        } else {
+            format!("json_group_array({pair} ORDER BY t.id)")
+        };
+        format!(
+            "(SELECT {aggregate} FROM {link} l JOIN {table} t ON t.id = l.{to_column} \
+             WHERE l.{from} = {owner}.id AND l.{to_column} <= COALESCE((SELECT x.{to_column} \
+             FROM {link} x WHERE x.{from} = {owner}.id ORDER BY x.{to_column} LIMIT 1 \
+             OFFSET {skip}), {max}))",
+            owner = self.from.entity.table,
             from = self.from.column,
             link = self.pair.table,
             table = to.table,
             to_column = self.to.column,
             skip = MAX_ITEM_LINKS - 1,
             max = i64::MAX,
-        ));
-        for link in sql.load::<LinkRow>(conn)? {
-            by_from
-                .entry(link.from_id)
-                .or_default()
-                .push((link.to_id, link.label));
-        }
-        Ok(by_from)
+        )
     }
 
     /// Links `from_id` to `to_id`; true when the link is new.
