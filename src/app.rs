@@ -226,6 +226,10 @@ pub fn start(
             .wrap(actix_web::middleware::from_fn(
                 crate::http::consistency::tokens,
             ))
+            // Outside everything that writes a body or an ETag, so each is coded as sent.
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::compress::compress,
+            ))
             // Outermost: sees every answer as the client gets it.
             .wrap(actix_web::middleware::from_fn(
                 crate::http::observe::observe,

@@ -183,15 +183,40 @@ pub(crate) fn etag_matches(header_value: &str, etag: &str) -> bool {
     header_value
         .split(',')
         .map(str::trim)
-        .any(|tag| tag == "*" || without_position(tag) == without_position(etag))
+        .any(|tag| tag == "*" || bare(tag) == bare(etag))
 }
 
-/// A tag without the read position it may carry: `"abc@16b3748"` is `"abc`.
-fn without_position(tag: &str) -> &str {
-    match tag.rfind('@') {
-        Some(at) => &tag[..at],
-        None => tag.trim_end_matches('"'),
+/// A tag as Halyard computed it, without the read position and the content coding it
+/// may carry: `"abc@16b3748+gzip"` is `"abc`.
+fn bare(tag: &str) -> &str {
+    let tag = uncoded(tag);
+    tag.rsplit_once('@').map_or(tag, |(tag, _)| tag)
+}
+
+/// A tag without its closing quote and the content coding it may carry.
+fn uncoded(tag: &str) -> &str {
+    let tag = tag.trim().trim_end_matches('"');
+    tag.rsplit_once(CODED).map_or(tag, |(tag, _)| tag)
+}
+
+/// What separates a tag from the content coding of the bytes it names; the tag itself
+/// is base64url, which has no `+`.
+const CODED: char = '+';
+
+/// The tag of `etag`'s representation sent in `coding`: `"abc"` is `"abc+gzip"` (and
+/// `W/"abc"` is `W/"abc+gzip"`), so each coding has a strong tag of its own and every
+/// comparison still finds the representation it names.
+pub(crate) fn coded_etag(etag: &str, coding: &str) -> String {
+    match etag.strip_suffix('"') {
+        Some(open) => format!("{open}{CODED}{coding}\""),
+        None => etag.to_owned(),
     }
+}
+
+/// The content coding a tag of [`coded_etag`] names, if any.
+pub(crate) fn etag_coding(tag: &str) -> Option<&str> {
+    let (_, coding) = tag.trim().trim_end_matches('"').rsplit_once(CODED)?;
+    Some(coding)
 }
 
 /// The highest read position named by the tags of an `If-Match` or `If-None-Match`.
@@ -199,7 +224,7 @@ pub(crate) fn etag_position(header_value: &str) -> Option<u64> {
     header_value
         .split(',')
         .filter_map(|tag| {
-            let (_, at) = tag.trim().trim_end_matches('"').rsplit_once('@')?;
+            let (_, at) = uncoded(tag).rsplit_once('@')?;
             u64::from_str_radix(at, 16).ok()
         })
         .max()
@@ -208,10 +233,10 @@ pub(crate) fn etag_position(header_value: &str) -> Option<u64> {
 /// Weak comparison, as RFC 9110 prescribes for `If-None-Match`: a cache or proxy that
 /// weakened our tag (`W/"a"`) still gets its 304.
 pub(crate) fn etag_matches_weakly(header_value: &str, etag: &str) -> bool {
-    header_value.split(',').map(str::trim).any(|tag| {
-        tag == "*"
-            || without_position(tag.strip_prefix("W/").unwrap_or(tag)) == without_position(etag)
-    })
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || bare(tag.strip_prefix("W/").unwrap_or(tag)) == bare(etag))
 }
 
 #[cfg(test)]
@@ -226,6 +251,18 @@ mod tests {
         assert!(!etag_matches("\"abd@1\"", "\"abc@1\""));
         assert_eq!(etag_position("\"a@10\", W/\"b@ff\", \"c\""), Some(0xff));
         assert_eq!(etag_position("\"c\""), None);
+    }
+
+    #[test]
+    fn a_coded_tag_names_its_coding_and_matches_its_representation() {
+        assert_eq!(coded_etag("\"abc@1f\"", "gzip"), "\"abc@1f+gzip\"");
+        assert_eq!(coded_etag("W/\"abc\"", "br"), "W/\"abc+br\"");
+        assert_eq!(etag_coding("\"abc@1f+gzip\""), Some("gzip"));
+        assert_eq!(etag_coding("\"a-b_c\""), None);
+        assert!(etag_matches("\"abc+br\"", "\"abc\""));
+        assert!(etag_matches_weakly("W/\"abc@2+gzip\"", "\"abc@1\""));
+        assert!(!etag_matches("\"abd+gzip\"", "\"abc\""));
+        assert_eq!(etag_position("\"a@10+gzip\""), Some(0x10));
     }
 
     #[test]

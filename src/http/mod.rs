@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod body;
+pub(crate) mod compress;
 pub(crate) mod consistency;
 pub(crate) mod observe;
 pub(crate) mod routes;

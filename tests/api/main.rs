@@ -7,6 +7,7 @@ mod accounts;
 mod billing;
 mod browser;
 mod catalogue;
+mod compression;
 mod conditional;
 mod deployment;
 mod evolution;
