@@ -19,17 +19,16 @@ pub(crate) type Assignment = (&'static str, db::Value);
 /// The key under which a dependent resource's owner id travels in the row document.
 const PARENT_KEY: &str = "__parent";
 
-/// The prefix of the keys (`__linked0`, `__linked1`, …) under which the item links of
-/// the views a select names travel in the row document, in the order it names them.
-/// Property names start with a letter, so neither key can meet one.
-const LINKED_KEY: &str = "__linked";
-
 #[derive(QueryableByName)]
 struct DocRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
     doc: String,
+    /// The item links of each view the select named, a JSON array of
+    /// [`View::linked_json`] arrays.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    links: String,
 }
 
 /// One row as the database gave it: the id, each field's stored value by property name
@@ -44,27 +43,6 @@ pub(crate) struct Row {
     pub(crate) doc: Map<String, Value>,
     /// The item links of each view the select named, in its order.
     pub(crate) linked: Vec<Vec<Linked>>,
-}
-
-/// The `[[id, label], …]` array of [`View::linked_json`] as item links.
-fn linked_of(links: Value) -> ApiResult<Vec<Linked>> {
-    let malformed = || ApiError::Internal("row document: malformed item links".into());
-    let Value::Array(links) = links else {
-        return Err(malformed());
-    };
-    links
-        .into_iter()
-        .map(|link| match link {
-            Value::Array(pair) => match pair.as_slice() {
-                [Value::Number(id), label] => Ok((
-                    id.as_i64().ok_or_else(malformed)?,
-                    label.as_str().map(str::to_owned),
-                )),
-                _ => Err(malformed()),
-            },
-            _ => Err(malformed()),
-        })
-        .collect()
 }
 
 impl Entity {
@@ -119,24 +97,32 @@ impl Entity {
         if let Some(parent) = self.parent {
             pairs.push(format!("'{PARENT_KEY}', {}.{}", self.table, parent.column));
         }
-        for (i, view) in views.iter().enumerate() {
-            let linked = view.linked_json(postgres);
-            // A subquery's JSON reaches SQLite's json_object as text unless re-marked.
-            let linked = if postgres {
-                linked
-            } else {
-                format!("json({linked})")
-            };
-            pairs.push(format!("'{LINKED_KEY}{i}', {linked}"));
-        }
         let pairs = pairs.join(", ");
         let doc = if postgres {
             format!("json_build_object({pairs})::text")
         } else {
             format!("json_object({pairs})")
         };
+        // The arrays are joined as text: nothing parses them before serde does.
+        let links = views
+            .iter()
+            .map(|view| {
+                let linked = view.linked_json(postgres);
+                if postgres {
+                    format!("({linked})::text")
+                } else {
+                    linked
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let links = if links.is_empty() {
+            "'[]'".to_owned()
+        } else {
+            format!("'[' || {links} || ']'")
+        };
         Sql::new(&format!(
-            "SELECT {t}.id AS id, {doc} AS doc FROM {t} WHERE 1 = 1",
+            "SELECT {t}.id AS id, {doc} AS doc, {links} AS links FROM {t} WHERE 1 = 1",
             t = self.table
         ))
     }
@@ -149,10 +135,8 @@ impl Entity {
                 let mut doc: Map<String, Value> = serde_json::from_str(&row.doc)
                     .map_err(|e| ApiError::Internal(format!("row document: {e}")))?;
                 let parent_id = doc.remove(PARENT_KEY).and_then(|v| v.as_i64());
-                let mut linked = Vec::new();
-                while let Some(links) = doc.remove(&format!("{LINKED_KEY}{}", linked.len())) {
-                    linked.push(linked_of(links)?);
-                }
+                let linked = serde_json::from_str(&row.links)
+                    .map_err(|e| ApiError::Internal(format!("item links: {e}")))?;
                 Ok(Row {
                     id: row.id,
                     parent_id,
