@@ -97,7 +97,7 @@ pub(crate) fn select(conn: &DbConn, site: Site, entity: &'static Entity) -> Sql 
 
 thread_local! {
     /// Each entity's [`select`] by backend, written once per thread: its text follows
-    /// from the model alone, and writing it again was a fifteenth of a single read's
+    /// from the model alone, and writing it again was a twenty-fifth of a single read's
     /// CPU (docs/benchmarks.md). A model's entities live as long as the process, so an
     /// entity's address names it, and the entries are bounded by the model.
     static SELECTS: std::cell::RefCell<std::collections::HashMap<(usize, bool), Sql>> =
