@@ -20,7 +20,7 @@ use crate::hal::{coded_etag, etag_coding, etag_matches_weakly};
 
 /// Bodies shorter than this go out as they are: the coding's framing and CPU would
 /// cost more than the bytes saved (a book with two authors is about 500 bytes).
-pub(crate) const MIN_BYTES: usize = 1024;
+const MIN_BYTES: usize = 1024;
 
 /// A content coding Halyard sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

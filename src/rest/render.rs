@@ -76,7 +76,7 @@ fn properties_and_links(
 }
 
 /// The views whose item links a representation of `entity` shows, in the order
-/// [`attach_links`] meets them.
+/// [`rendered`] meets them.
 fn inline_views(site: Site, entity: &'static Entity) -> Vec<View> {
     site.model
         .views_from(entity)
