@@ -121,15 +121,120 @@ fn embeds(site: Site, entity: &'static Entity, list: Option<&str>) -> ApiResult<
 }
 
 /// What reading an item found.
-enum Read {
+pub(crate) enum Found {
     /// The tag the client holds is current: 304.
     Unchanged(String),
     /// The item, rendered, with what it embeds.
     Rendered(Item, Map<String, Value>),
 }
 
-/// Reads one resource and answers with it in full: relation links, `_embedded` as
-/// asked, `_templates` for HAL-FORMS.
+/// A read of one resource in full (relation links, `_embedded` as asked, `_templates`
+/// for HAL-FORMS), taken from the request before any database work, so that it can
+/// run in the same unit of work as what the answer follows (a check, a write).
+pub(crate) struct ItemRead {
+    site: Site,
+    entity: &'static Entity,
+    id: i64,
+    views: Vec<Related>,
+    links: Links,
+    forms: bool,
+    /// The `If-None-Match` of a revalidation, and the tags it may be answered from.
+    revalidation: Option<(String, std::sync::Arc<crate::hal::tags::Tags>)>,
+    url: String,
+}
+
+impl ItemRead {
+    /// The read `ctx` asks for (its `embed`, its `If-None-Match`).
+    pub(crate) fn new(
+        ctx: &Ctx,
+        site: Site,
+        entity: &'static Entity,
+        id: i64,
+    ) -> ApiResult<ItemRead> {
+        let query = ctx.query(&["embed"])?;
+        Ok(ItemRead {
+            site,
+            entity,
+            id,
+            views: embeds(site, entity, query.get("embed"))?,
+            links: ctx.links.clone(),
+            forms: ctx.embedded_forms,
+            revalidation: ctx.if_none_match().zip(ctx.remembered_tags()),
+            url: ctx.links.href(&entity.item_path(id)),
+        })
+    }
+
+    /// The database work. A revalidation reads the representation version first:
+    /// unmoved since the tag it names was computed, the answer is 304 with no rendering;
+    /// else the tag computed now is remembered at that version (read before the rows,
+    /// so never newer than them).
+    pub(crate) fn run(self, conn: &mut db::DbConn) -> ApiResult<Found> {
+        let ItemRead {
+            site,
+            entity,
+            id,
+            views,
+            links,
+            forms,
+            revalidation,
+            url,
+        } = self;
+        let version = match &revalidation {
+            Some((wanted, tags)) => {
+                let version = db::version(conn)?;
+                if let Some(etag) = tags.at(&url, version) {
+                    if crate::hal::etag_matches_weakly(wanted, &etag) {
+                        return Ok(Found::Unchanged(etag));
+                    }
+                }
+                Some(version)
+            }
+            None => None,
+        };
+        let item = render::item(conn, site, &links, entity, id)?;
+        if let (Some((_, tags)), Some(version)) = (&revalidation, version) {
+            tags.remember(url, version, &item.etag);
+        }
+        let mut embedded = Map::new();
+        for related in views {
+            let to = related.entity();
+            let mut sql = render::select(conn, site, to);
+            sql.append(&related.narrowing(id));
+            // A constant, so written in the text (see `PageRequest::push_tail`).
+            sql.push(&format!(" ORDER BY {}.id LIMIT {MAX_ITEM_LINKS}", to.table));
+            let rows = render::rows(conn, site, &links, to, &sql)?;
+            embedded.insert(
+                to.path.to_owned(),
+                Value::Array(
+                    rows.into_iter()
+                        .map(|r| {
+                            list::with_templates(site, &links, to, Value::Object(r.body), forms)
+                        })
+                        .collect(),
+                ),
+            );
+        }
+        Ok(Found::Rendered(item, embedded))
+    }
+}
+
+/// The answer to a read of `entity` that found `found`: 304, or the item with `status`.
+pub(crate) fn respond_found(
+    ctx: &Ctx,
+    site: Site,
+    entity: &'static Entity,
+    status: StatusCode,
+    found: Found,
+) -> HttpResponse {
+    match found {
+        Found::Unchanged(etag) => ctx.not_modified(&etag),
+        Found::Rendered(item, embedded) => {
+            ctx.respond_item(status, decorate(ctx, site, entity, item, embedded))
+        }
+    }
+}
+
+/// Reads one resource and answers with it in full (see [`ItemRead`]).
 pub(crate) async fn read_item(
     ctx: &Ctx,
     site: Site,
@@ -137,61 +242,9 @@ pub(crate) async fn read_item(
     id: i64,
     status: StatusCode,
 ) -> ApiResult<HttpResponse> {
-    let query = ctx.query(&["embed"])?;
-    let views = embeds(site, entity, query.get("embed"))?;
-    let links = ctx.links.clone();
-    let forms = ctx.embedded_forms;
-    // A revalidation reads the representation version first: unmoved since the tag it
-    // names was computed, the answer is 304 with no rendering; else the tag computed now
-    // is remembered at that version (read before the rows, so never newer than them).
-    let revalidation = ctx.if_none_match().zip(ctx.remembered_tags());
-    let url = links.href(&entity.item_path(id));
-    let read = ctx
-        .db_point_read(move |conn| {
-            let version = match &revalidation {
-                Some((wanted, tags)) => {
-                    let version = db::version(conn)?;
-                    if let Some(etag) = tags.at(&url, version) {
-                        if crate::hal::etag_matches_weakly(wanted, &etag) {
-                            return Ok(Read::Unchanged(etag));
-                        }
-                    }
-                    Some(version)
-                }
-                None => None,
-            };
-            let item = render::item(conn, site, &links, entity, id)?;
-            if let (Some((_, tags)), Some(version)) = (&revalidation, version) {
-                tags.remember(url, version, &item.etag);
-            }
-            let mut embedded = Map::new();
-            for related in views {
-                let to = related.entity();
-                let mut sql = render::select(conn, site, to);
-                sql.append(&related.narrowing(id));
-                // A constant, so written in the text (see `PageRequest::push_tail`).
-                sql.push(&format!(" ORDER BY {}.id LIMIT {MAX_ITEM_LINKS}", to.table));
-                let rows = render::rows(conn, site, &links, to, &sql)?;
-                embedded.insert(
-                    to.path.to_owned(),
-                    Value::Array(
-                        rows.into_iter()
-                            .map(|r| {
-                                list::with_templates(site, &links, to, Value::Object(r.body), forms)
-                            })
-                            .collect(),
-                    ),
-                );
-            }
-            Ok(Read::Rendered(item, embedded))
-        })
-        .await?;
-    match read {
-        Read::Unchanged(etag) => Ok(ctx.not_modified(&etag)),
-        Read::Rendered(item, embedded) => {
-            Ok(ctx.respond_item(status, decorate(ctx, site, entity, item, embedded)))
-        }
-    }
+    let read = ItemRead::new(ctx, site, entity, id)?;
+    let found = ctx.db_point_read(move |conn| read.run(conn)).await?;
+    Ok(respond_found(ctx, site, entity, status, found))
 }
 
 /// Adds `_embedded` and, for HAL-FORMS clients, `_templates` to a rendered item. The

@@ -179,18 +179,26 @@ impl PairStyle for SubResources {
     }
 }
 
-/// `GET /{from}/{id}/{to}/{sub}`: the related resource, if related; else 404.
+/// `GET /{from}/{id}/{to}/{sub}`: the related resource, if related; else 404. Both
+/// are read on one connection, one after the other.
 async fn read(ctx: Ctx, site: Site, view: View) -> ApiResult<HttpResponse> {
     let (from_id, to_id) = (ctx.id("id")?, ctx.id("sub")?);
-    ctx.db(move |conn| {
-        if view.is_linked(conn, from_id, to_id)? {
-            Ok(())
-        } else {
-            Err(not_linked(view, from_id, to_id))
-        }
-    })
-    .await?;
-    crud::read_item(&ctx, site, view.to.entity, to_id, StatusCode::OK).await
+    let read = crud::ItemRead::new(&ctx, site, view.to.entity, to_id)?;
+    let found = ctx
+        .db_point_read(move |conn| {
+            if !view.is_linked(conn, from_id, to_id)? {
+                return Err(not_linked(view, from_id, to_id));
+            }
+            read.run(conn)
+        })
+        .await?;
+    Ok(crud::respond_found(
+        &ctx,
+        site,
+        view.to.entity,
+        StatusCode::OK,
+        found,
+    ))
 }
 
 fn not_linked(view: View, from_id: i64, to_id: i64) -> ApiError {
@@ -222,12 +230,16 @@ async fn link(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
         ));
     }
     let (from_id, to_id) = (ctx.id("id")?, ctx.id("sub")?);
-    let created = ctx
+    // The answer is read on the connection that wrote, after the commit: no second
+    // checkout, and its page cache is the one the write left current.
+    let read = crud::ItemRead::new(&ctx, site, view.from.entity, from_id)?;
+    let (created, found) = ctx
         .db(move |conn| {
-            db::write(conn, |conn| {
+            let created = db::write(conn, |conn| {
                 check_ends(conn, view, from_id, to_id)?;
                 view.link(conn, from_id, to_id)
-            })
+            })?;
+            Ok((created, read.run(conn)?))
         })
         .await?;
     let status = if created {
@@ -235,7 +247,7 @@ async fn link(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
     } else {
         StatusCode::OK
     };
-    let mut response = crud::read_item(&ctx, site, view.from.entity, from_id, status).await?;
+    let mut response = crud::respond_found(&ctx, site, view.from.entity, status, found);
     if created {
         let location = ctx
             .links
