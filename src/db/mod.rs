@@ -23,6 +23,12 @@ pub use sql::{Sql, Value, MAX_CACHED};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// WAL pages after which a commit checkpoints (SQLite's default is 1 000): about 16 MiB
+/// of WAL at 4 KiB pages. Under a steady stream of writes a checkpoint every 1 000 pages
+/// was a tenth of a write's CPU, copying the same hot pages (an index's leaves, the
+/// version row) back every couple of hundred commits, with two `fsync`s each time.
+const SQLITE_CHECKPOINT_PAGES: u32 = 4_000;
+
 /// Any advisory-lock key will do as long as every Halyard instance uses the same one.
 const MIGRATION_LOCK: i64 = 4_861_679_617;
 
@@ -194,10 +200,14 @@ impl Manager {
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // Order matters: with WAL before the busy timeout, pools saw "database is
                 // locked" at start (STACK-NOTES). Foreign keys are off per connection.
-                conn.batch_execute(
+                // The committing writer copies the WAL back into the database once it
+                // holds `SQLITE_CHECKPOINT_PAGES`: a page written many times between two
+                // checkpoints is copied once (docs/benchmarks.md, "Writes").
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES};"
+                ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 casefold_utils::register_impl(&mut conn, |text: Option<String>| {
                     text.map(|t| t.to_lowercase())
