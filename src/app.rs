@@ -130,12 +130,19 @@ pub fn prepare_model(config: &Config, model: &'static Model) -> Result<AppState,
         .map_err(|e| StartError(format!("reading the page-token key: {e}")))?;
     drop(conn);
     let replicas = replicas(config, &opened.pool)?;
+    let checkout_timeout = Duration::from_millis(config.pool_timeout_ms);
+    let sqlite = matches!(
+        db::Target::parse(&config.database_url),
+        db::Target::Sqlite(_)
+    );
+    let writer = sqlite
+        .then(|| db::writer::Writer::start(&config.database_url, checkout_timeout))
+        .transpose()
+        .map_err(|e| StartError(e.to_string()))?;
     Ok(AppState {
-        checkout_timeout: Duration::from_millis(config.pool_timeout_ms),
-        inline_point_reads: matches!(
-            db::Target::parse(&config.database_url),
-            db::Target::Sqlite(_)
-        ),
+        checkout_timeout,
+        inline_point_reads: sqlite,
+        writer,
         replicas,
         pool: opened.pool,
         tokens: PageTokens::new(key.as_bytes()),

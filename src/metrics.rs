@@ -45,6 +45,7 @@ pub struct Metrics {
     pool_max: IntGauge,
     pool_wait: Histogram,
     pool_timeouts: IntCounter,
+    writes_waiting: IntGauge,
     db_errors: IntCounterVec,
     token_rejections: IntCounter,
     statements_prepared: IntCounter,
@@ -107,7 +108,7 @@ impl Metrics {
         let pool_wait = Histogram::with_opts(
             HistogramOpts::new(
                 "halyard_db_pool_checkout_wait_seconds",
-                "Time a request waited for a database connection, for each checkout that got one.",
+                "Time a request waited for a database connection (on SQLite, a write for its turn at the writer), for each checkout that got one.",
             )
             .buckets(vec![
                 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0,
@@ -116,7 +117,12 @@ impl Metrics {
         .expect("a valid metric");
         let pool_timeouts = IntCounter::new(
             "halyard_db_pool_checkout_timeouts_total",
-            "Checkouts that found no free connection within --pool-timeout-ms (each a 503).",
+            "Checkouts that found no free connection within --pool-timeout-ms, and SQLite writes that waited that long for the writer (each a 503).",
+        )
+        .expect("a valid metric");
+        let writes_waiting = IntGauge::new(
+            "halyard_db_writes_waiting",
+            "SQLite writes waiting for their turn at the writer (db::writer); 0 on PostgreSQL.",
         )
         .expect("a valid metric");
         let db_errors = IntCounterVec::new(
@@ -169,6 +175,7 @@ impl Metrics {
             Box::new(pool_max.clone()),
             Box::new(pool_wait.clone()),
             Box::new(pool_timeouts.clone()),
+            Box::new(writes_waiting.clone()),
             Box::new(db_errors.clone()),
             Box::new(token_rejections.clone()),
             Box::new(statements_prepared.clone()),
@@ -195,6 +202,7 @@ impl Metrics {
             pool_max,
             pool_wait,
             pool_timeouts,
+            writes_waiting,
             db_errors,
             token_rejections,
             statements_prepared,
@@ -253,6 +261,23 @@ impl Metrics {
     /// the pool (queued for a blocking thread), like a checkout that timed out.
     pub fn checkout_timed_out(&self) {
         self.pool_timeouts.inc();
+    }
+
+    /// Counts a write queued for the SQLite writer.
+    pub fn write_queued(&self) {
+        self.writes_waiting.inc();
+    }
+
+    /// Takes back [`Metrics::write_queued`] for a write the writer's queue refused.
+    pub fn write_refused(&self) {
+        self.writes_waiting.dec();
+    }
+
+    /// Records a queued write's turn at the SQLite writer after `waited`, as a checkout
+    /// of the writer's connection.
+    pub fn write_taken(&self, waited: Duration) {
+        self.writes_waiting.dec();
+        self.pool_wait.observe(waited.as_secs_f64());
     }
 
     /// Records a checkout that found a connection idle and never waited

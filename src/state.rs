@@ -37,6 +37,9 @@ pub struct AppState {
     /// Longest a request waits for a database connection, counted from when its
     /// database work was asked for (`--pool-timeout-ms`).
     pub(crate) checkout_timeout: Duration,
+    /// The connection and thread every SQLite write goes through (`db::writer`); none
+    /// on PostgreSQL, where each write runs on a pooled connection.
+    pub(crate) writer: Option<crate::db::writer::Writer>,
     /// Read replicas (PostgreSQL with `--replica-url` only).
     pub(crate) replicas: Option<crate::db::replicas::Replicas>,
     /// True when point reads may run on the worker itself (SQLite, see

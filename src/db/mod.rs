@@ -4,6 +4,7 @@
 mod conn;
 pub mod replicas;
 pub mod sql;
+pub mod writer;
 
 use std::path::Path;
 use std::time::Duration;
@@ -136,18 +137,26 @@ impl r2d2::ManageConnection for Manager {
         if std::thread::panicking() || conn.is_broken() {
             return true;
         }
-        let Some(watch) = conn.instrumentation().downcast_mut::<Watch>() else {
-            return false;
-        };
-        if watch.lost {
-            return true;
+        let lost = conn
+            .instrumentation()
+            .downcast_mut::<Watch>()
+            .is_some_and(|watch| watch.lost);
+        if !lost {
+            trim_cache(conn);
         }
-        if watch.cached > MAX_CACHED {
-            watch.cached = 0;
-            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-            conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
-        }
-        false
+        lost
+    }
+}
+
+/// Empties the statement cache of a connection past [`MAX_CACHED`] prepared statements.
+fn trim_cache(conn: &mut DbConn) {
+    let Some(watch) = conn.instrumentation().downcast_mut::<Watch>() else {
+        return;
+    };
+    if watch.cached > MAX_CACHED {
+        watch.cached = 0;
+        conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
     }
 }
 
@@ -412,7 +421,9 @@ pub(crate) fn version(conn: &mut DbConn) -> QueryResult<i64> {
     )
 }
 
-/// Runs `f` in a write transaction and moves the representation version with it. On
+/// Runs `f` in a write transaction and moves the representation version with it (a
+/// request's write on SQLite goes through [`writer`] instead, which does the same for a
+/// group of writes). On
 /// SQLite it is `BEGIN IMMEDIATE`, which takes the write lock up front: a deferred
 /// transaction that reads and then writes fails with SQLITE_BUSY when another writer got
 /// in between, instead of waiting its turn.

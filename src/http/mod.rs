@@ -25,7 +25,7 @@ pub use body::parse_uri_list;
 pub(crate) use body::Body;
 pub(crate) use routes::{Registrar, Routes};
 
-use crate::db::PooledConn;
+use crate::db::{DbConn, PooledConn};
 use crate::error::{ApiError, ApiResult};
 use crate::hal::{self, Item, Links, HAL_FORMS, HAL_JSON};
 use crate::query::Query;
@@ -198,6 +198,24 @@ impl Ctx {
             consistency::wrote(&self.req, at);
         }
         Ok(out)
+    }
+
+    /// Runs `work` in a write transaction (which moves the representation version): on
+    /// SQLite through the writer ([`crate::db::writer`]), in a group of writes committed
+    /// together; on PostgreSQL on a pooled connection of its own, as [`Ctx::db`] does.
+    /// Either way the answer comes once the write is committed.
+    pub(crate) async fn write<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(writer) = &self.state.writer else {
+            return self.db(move |conn| crate::db::write(conn, work)).await;
+        };
+        let request = crate::logging::request_id();
+        writer
+            .write(move |conn| crate::logging::in_request(request, || work(conn)))
+            .await
     }
 
     /// [`Ctx::db`] for a read whose cost the primary key bounds (one item and what it

@@ -129,32 +129,30 @@ async fn add_remove(ctx: Ctx, view: View, body: Body, add: bool) -> ApiResult<Ht
         .ok_or_else(|| ApiError::field(field, "is required"))?;
     let to_id = reference::parse_reference(target, view.to.entity.path, ctx.links.base())
         .map_err(|message| ApiError::field(field, message))?;
-    ctx.db(move |conn| {
-        db::write(conn, |conn| {
-            if !db::exists(conn, view.from.entity.table, from_id)? {
-                return Err(view.from.entity.not_found(from_id));
-            }
-            if !db::exists(conn, view.to.entity.table, to_id)? {
-                return Err(ApiError::missing(
-                    field,
-                    format!("there is no {} with id {to_id}", view.to.entity.name),
-                ));
-            }
-            let (from, to) = (view.from.entity.name, view.to.entity.name);
-            if add {
-                if !view.link(conn, from_id, to_id)? {
-                    return Err(ApiError::Conflict(format!(
-                        "{to} {to_id} is already in {from} {from_id}"
-                    )));
-                }
-            } else if !view.unlink(conn, from_id, to_id)? {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "the precondition that {to} {to_id} is a member of {from} {from_id} failed: \
-                     it is not a member"
+    ctx.write(move |conn| {
+        if !db::exists(conn, view.from.entity.table, from_id)? {
+            return Err(view.from.entity.not_found(from_id));
+        }
+        if !db::exists(conn, view.to.entity.table, to_id)? {
+            return Err(ApiError::missing(
+                field,
+                format!("there is no {} with id {to_id}", view.to.entity.name),
+            ));
+        }
+        let (from, to) = (view.from.entity.name, view.to.entity.name);
+        if add {
+            if !view.link(conn, from_id, to_id)? {
+                return Err(ApiError::Conflict(format!(
+                    "{to} {to_id} is already in {from} {from_id}"
                 )));
             }
-            Ok(())
-        })
+        } else if !view.unlink(conn, from_id, to_id)? {
+            return Err(ApiError::PreconditionFailed(format!(
+                "the precondition that {to} {to_id} is a member of {from} {from_id} failed: \
+                 it is not a member"
+            )));
+        }
+        Ok(())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -96,22 +96,20 @@ async fn create(
     child.parse_body(&ctx.links, &map, None, true, &[])?;
     let links = ctx.links.clone();
     let item = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                if !db::lock_row(conn, children.parent.table, parent_id)? {
-                    return Err(children.parent.not_found(parent_id));
-                }
-                let mut values = child.parse_body(&links, &map, None, true, &[])?;
-                child.check_references(conn, &values, None)?;
-                if children.property.is_none() {
-                    values.push((children.column, db::Value::Int(parent_id)));
-                }
-                let id = child.insert(conn, &values)?;
-                if let Some(check) = children.after_write {
-                    check(conn, parent_id)?;
-                }
-                render::item(conn, site, &links, child, id)
-            })
+        .write(move |conn| {
+            if !db::lock_row(conn, children.parent.table, parent_id)? {
+                return Err(children.parent.not_found(parent_id));
+            }
+            let mut values = child.parse_body(&links, &map, None, true, &[])?;
+            child.check_references(conn, &values, None)?;
+            if children.property.is_none() {
+                values.push((children.column, db::Value::Int(parent_id)));
+            }
+            let id = child.insert(conn, &values)?;
+            if let Some(check) = children.after_write {
+                check(conn, parent_id)?;
+            }
+            render::item(conn, site, &links, child, id)
         })
         .await?;
     Ok(ctx.created(crud::decorate(&ctx, site, child, item, Map::new())))
@@ -146,23 +144,21 @@ async fn patch(
     let if_match = ctx.if_match();
     let child = children.child;
     let item = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                db::lock_row(conn, children.parent.table, parent_id)?;
-                children.check_belongs(conn, parent_id, child_id)?;
-                let current = render::item(conn, site, &links, child, child_id)?;
-                current.check_if_match(if_match.as_deref())?;
-                let Value::Object(current_map) = current.body() else {
-                    return Err(ApiError::Internal("item is not an object".into()));
-                };
-                let values = child.parse_body(&links, &map, Some(current_map), false, &[])?;
-                child.check_references(conn, &values, Some(child_id))?;
-                child.update(conn, child_id, &values)?;
-                if let Some(check) = children.after_write {
-                    check(conn, parent_id)?;
-                }
-                render::item(conn, site, &links, child, child_id)
-            })
+        .write(move |conn| {
+            db::lock_row(conn, children.parent.table, parent_id)?;
+            children.check_belongs(conn, parent_id, child_id)?;
+            let current = render::item(conn, site, &links, child, child_id)?;
+            current.check_if_match(if_match.as_deref())?;
+            let Value::Object(current_map) = current.body() else {
+                return Err(ApiError::Internal("item is not an object".into()));
+            };
+            let values = child.parse_body(&links, &map, Some(current_map), false, &[])?;
+            child.check_references(conn, &values, Some(child_id))?;
+            child.update(conn, child_id, &values)?;
+            if let Some(check) = children.after_write {
+                check(conn, parent_id)?;
+            }
+            render::item(conn, site, &links, child, child_id)
         })
         .await?;
     Ok(ctx.respond_item(
@@ -176,16 +172,14 @@ async fn delete(ctx: Ctx, site: Site, children: &'static Children) -> ApiResult<
     let (parent_id, child_id) = (ctx.id("id")?, ctx.id("sub")?);
     let links = ctx.links.clone();
     let if_match = ctx.if_match();
-    ctx.db(move |conn| {
-        db::write(conn, |conn| {
-            db::lock_row(conn, children.parent.table, parent_id)?;
-            children.check_belongs(conn, parent_id, child_id)?;
-            if if_match.is_some() {
-                render::item(conn, site, &links, children.child, child_id)?
-                    .check_if_match(if_match.as_deref())?;
-            }
-            children.child.delete(conn, child_id)
-        })
+    ctx.write(move |conn| {
+        db::lock_row(conn, children.parent.table, parent_id)?;
+        children.check_belongs(conn, parent_id, child_id)?;
+        if if_match.is_some() {
+            render::item(conn, site, &links, children.child, child_id)?
+                .check_if_match(if_match.as_deref())?;
+        }
+        children.child.delete(conn, child_id)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

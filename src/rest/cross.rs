@@ -11,7 +11,7 @@ use super::forms::properties;
 use super::narrowing;
 use super::openapi::{narrowing_param, Op, READ};
 use super::style::{add_rel, PairStyle, Rels, Site};
-use crate::db::{self, Sql};
+use crate::db::Sql;
 use crate::error::{ApiError, ApiResult};
 use crate::hal::forms::{a, template};
 use crate::hal::Links;
@@ -179,12 +179,10 @@ async fn bulk_delete(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult
         ));
     }
     let count = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                let mut sql = Sql::new(&format!("DELETE FROM {} WHERE 1 = 1", entity.table));
-                sql.append(&narrowing);
-                Ok(sql.execute(conn)?)
-            })
+        .write(move |conn| {
+            let mut sql = Sql::new(&format!("DELETE FROM {} WHERE 1 = 1", entity.table));
+            sql.append(&narrowing);
+            Ok(sql.execute(conn)?)
         })
         .await?;
     Ok(ctx.respond(StatusCode::OK, &json!({ "deletedCount": count })))

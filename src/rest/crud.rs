@@ -294,16 +294,14 @@ async fn create(
     entity.parse_body(&ctx.links, &body, None, true, &[])?;
     let links = ctx.links.clone();
     let (mut item, extra) = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                let id = insert_from_body(conn, &links, entity, &body)?;
-                create_singleton(conn, site, entity, id)?;
-                let extra = match entity.after_create {
-                    Some(hook) => hook(conn, id)?,
-                    None => Map::new(),
-                };
-                Ok((render::item(conn, site, &links, entity, id)?, extra))
-            })
+        .write(move |conn| {
+            let id = insert_from_body(conn, &links, entity, &body)?;
+            create_singleton(conn, site, entity, id)?;
+            let extra = match entity.after_create {
+                Some(hook) => hook(conn, id)?,
+                None => Map::new(),
+            };
+            Ok((render::item(conn, site, &links, entity, id)?, extra))
         })
         .await?;
     let once_only = !extra.is_empty();
@@ -372,25 +370,23 @@ async fn replace(
     let if_match = ctx.if_match();
     let authorization = auth::bearer(&ctx.req);
     let item = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                if !entity.lock(conn, id)? {
-                    return Err(entity.not_found(id));
-                }
-                check_auth(conn, entity, authorization.as_deref(), id)?;
-                let current = render::item(conn, site, &links, entity, id)?;
-                current.check_if_match(if_match.as_deref())?;
-                let Value::Object(current_map) = current.body() else {
-                    return Err(ApiError::Internal("item is not an object".into()));
-                };
-                let values = entity.parse_body(&links, &body, Some(current_map), !patch, &skip)?;
-                entity.check_references(conn, &values, Some(id))?;
-                entity.update(conn, id, &values)?;
-                for (view, ids) in &related {
-                    view.set(conn, view.to.entity.path, id, ids)?;
-                }
-                render::item(conn, site, &links, entity, id)
-            })
+        .write(move |conn| {
+            if !entity.lock(conn, id)? {
+                return Err(entity.not_found(id));
+            }
+            check_auth(conn, entity, authorization.as_deref(), id)?;
+            let current = render::item(conn, site, &links, entity, id)?;
+            current.check_if_match(if_match.as_deref())?;
+            let Value::Object(current_map) = current.body() else {
+                return Err(ApiError::Internal("item is not an object".into()));
+            };
+            let values = entity.parse_body(&links, &body, Some(current_map), !patch, &skip)?;
+            entity.check_references(conn, &values, Some(id))?;
+            entity.update(conn, id, &values)?;
+            for (view, ids) in &related {
+                view.set(conn, view.to.entity.path, id, ids)?;
+            }
+            render::item(conn, site, &links, entity, id)
         })
         .await?;
     Ok(ctx.respond_item(
@@ -406,29 +402,26 @@ async fn delete(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult<Http
     let links = ctx.links.clone();
     let if_match = ctx.if_match();
     let authorization = auth::bearer(&ctx.req);
-    ctx.db(move |conn| {
-        db::write(conn, |conn| {
-            if !entity.lock(conn, id)? {
-                return Err(entity.not_found(id));
+    ctx.write(move |conn| {
+        if !entity.lock(conn, id)? {
+            return Err(entity.not_found(id));
+        }
+        check_auth(conn, entity, authorization.as_deref(), id)?;
+        // Preconditions first (RFC 9110 section 13.2.2): a stale If-Match is 412
+        // whatever else the delete would have run into.
+        if if_match.is_some() {
+            render::item(conn, site, &links, entity, id)?.check_if_match(if_match.as_deref())?;
+        }
+        for children in site.model.children_of(entity).filter(|c| !c.dependent) {
+            let count = children.count(conn, id)?;
+            if count > 0 {
+                return Err(ApiError::Conflict(format!(
+                    "{} {id} still has {count} {}; delete them first",
+                    entity.name, children.child.path
+                )));
             }
-            check_auth(conn, entity, authorization.as_deref(), id)?;
-            // Preconditions first (RFC 9110 section 13.2.2): a stale If-Match is 412
-            // whatever else the delete would have run into.
-            if if_match.is_some() {
-                render::item(conn, site, &links, entity, id)?
-                    .check_if_match(if_match.as_deref())?;
-            }
-            for children in site.model.children_of(entity).filter(|c| !c.dependent) {
-                let count = children.count(conn, id)?;
-                if count > 0 {
-                    return Err(ApiError::Conflict(format!(
-                        "{} {id} still has {count} {}; delete them first",
-                        entity.name, children.child.path
-                    )));
-                }
-            }
-            entity.delete(conn, id)
-        })
+        }
+        entity.delete(conn, id)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -110,15 +110,17 @@ async fn with_owner<T: Send + 'static>(
 ) -> ApiResult<T> {
     let authorization = auth::bearer(&ctx.req);
     let singleton = served.singleton;
+    if write {
+        return ctx
+            .write(move |conn| {
+                let owner = owner(conn, singleton, authorization.as_deref(), None, true)?;
+                work(conn, owner)
+            })
+            .await;
+    }
     ctx.db(move |conn| {
-        if !write {
-            let owner = owner(conn, singleton, authorization.as_deref(), path_owner, false)?;
-            return work(conn, owner);
-        }
-        db::write(conn, |conn| {
-            let owner = owner(conn, singleton, authorization.as_deref(), None, true)?;
-            work(conn, owner)
-        })
+        let owner = owner(conn, singleton, authorization.as_deref(), path_owner, false)?;
+        work(conn, owner)
     })
     .await
 }

@@ -230,15 +230,13 @@ async fn link(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
         ));
     }
     let (from_id, to_id) = (ctx.id("id")?, ctx.id("sub")?);
-    // The answer is read on the connection that wrote, after the commit: no second
+    // The answer is read in the write, on the connection that wrote: no second
     // checkout, and its page cache is the one the write left current.
     let read = crud::ItemRead::new(&ctx, site, view.from.entity, from_id)?;
     let (created, found) = ctx
-        .db(move |conn| {
-            let created = db::write(conn, |conn| {
-                check_ends(conn, view, from_id, to_id)?;
-                view.link(conn, from_id, to_id)
-            })?;
+        .write(move |conn| {
+            check_ends(conn, view, from_id, to_id)?;
+            let created = view.link(conn, from_id, to_id)?;
             Ok((created, read.run(conn)?))
         })
         .await?;
@@ -263,14 +261,12 @@ async fn link(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
 async fn unlink(ctx: Ctx, view: View) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
     let (from_id, to_id) = (ctx.id("id")?, ctx.id("sub")?);
-    ctx.db(move |conn| {
-        db::write(conn, |conn| {
-            if view.unlink(conn, from_id, to_id)? {
-                Ok(())
-            } else {
-                Err(not_linked(view, from_id, to_id))
-            }
-        })
+    ctx.write(move |conn| {
+        if view.unlink(conn, from_id, to_id)? {
+            Ok(())
+        } else {
+            Err(not_linked(view, from_id, to_id))
+        }
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -298,13 +294,11 @@ async fn put_list(ctx: Ctx, view: View, body: Body) -> ApiResult<HttpResponse> {
     }
     let from_id = ctx.id("id")?;
     let to_ids = uri_ids(&ctx, view, &body)?;
-    ctx.db(move |conn| {
-        db::write(conn, |conn| {
-            if !db::lock_row(conn, view.from.entity.table, from_id)? {
-                return Err(view.from.entity.not_found(from_id));
-            }
-            view.set(conn, "body", from_id, &to_ids)
-        })
+    ctx.write(move |conn| {
+        if !db::lock_row(conn, view.from.entity.table, from_id)? {
+            return Err(view.from.entity.not_found(from_id));
+        }
+        view.set(conn, "body", from_id, &to_ids)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -318,13 +312,11 @@ async fn post(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
     let from_id = ctx.id("id")?;
     if body.is_uri_list() {
         let to_ids = uri_ids(&ctx, view, &body)?;
-        ctx.db(move |conn| {
-            db::write(conn, |conn| {
-                if !db::exists(conn, view.from.entity.table, from_id)? {
-                    return Err(view.from.entity.not_found(from_id));
-                }
-                view.add(conn, "body", from_id, &to_ids)
-            })
+        ctx.write(move |conn| {
+            if !db::exists(conn, view.from.entity.table, from_id)? {
+                return Err(view.from.entity.not_found(from_id));
+            }
+            view.add(conn, "body", from_id, &to_ids)
         })
         .await?;
         return Ok(HttpResponse::NoContent().finish());
@@ -334,15 +326,13 @@ async fn post(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
     to.parse_body(&ctx.links, &map, None, true, &[])?;
     let links = ctx.links.clone();
     let item = ctx
-        .db(move |conn| {
-            db::write(conn, |conn| {
-                if !db::lock_row(conn, view.from.entity.table, from_id)? {
-                    return Err(view.from.entity.not_found(from_id));
-                }
-                let to_id = crud::insert_from_body(conn, &links, to, &map)?;
-                view.link(conn, from_id, to_id)?;
-                super::render::item(conn, site, &links, to, to_id)
-            })
+        .write(move |conn| {
+            if !db::lock_row(conn, view.from.entity.table, from_id)? {
+                return Err(view.from.entity.not_found(from_id));
+            }
+            let to_id = crud::insert_from_body(conn, &links, to, &map)?;
+            view.link(conn, from_id, to_id)?;
+            super::render::item(conn, site, &links, to, to_id)
         })
         .await?;
     Ok(ctx.created(crud::decorate(&ctx, site, to, item, Map::new())))

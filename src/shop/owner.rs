@@ -89,11 +89,9 @@ pub(crate) async fn write_cart<T: Send + 'static>(
     work: impl FnOnce(&mut DbConn, Owner) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     let authorization = auth::bearer(&ctx.req);
-    ctx.db(move |conn| {
-        db::write(conn, |conn| {
-            let owner = owner(conn, authorization.as_deref(), None, true)?;
-            work(conn, owner)
-        })
+    ctx.write(move |conn| {
+        let owner = owner(conn, authorization.as_deref(), None, true)?;
+        work(conn, owner)
     })
     .await
 }

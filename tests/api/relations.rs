@@ -1575,6 +1575,55 @@ async fn racing_posts_of_one_pair_create_exactly_one_relation(app: TestApp) {
     assert_eq!(rows(&app, "1 = 1").await, 1);
 }
 
+/// Writes that race, some of them failing: each failure changes nothing and every
+/// success is kept (on SQLite they are committed in groups, each in its own savepoint).
+async fn racing_writes_keep_every_success_and_nothing_of_a_failure(app: TestApp) {
+    let book = new_book(&app, "Dune").await;
+    let mut authors = Vec::new();
+    for i in 0..9 {
+        authors.push(new_author(&app, &format!("Author {i}")).await);
+    }
+    let cross = app.url("/books-authors");
+    let mut requests = Vec::new();
+    for author in &authors[1..] {
+        requests.push(
+            app.client
+                .put(app.url(&format!("/books/{book}/authors/{author}"))),
+        );
+    }
+    for _ in 0..8 {
+        requests.push(
+            app.client
+                .post(&cross)
+                .json(&json!({ "bookId": book, "authorId": authors[0], "royalties": "0.1" })),
+        );
+    }
+    for _ in 0..8 {
+        requests.push(
+            app.client
+                .put(app.url(&format!("/books/{book}/authors/999999"))),
+        );
+    }
+
+    let statuses = race(requests).await;
+
+    assert_eq!(count(&statuses[..8], 201), 8, "{statuses:?}");
+    assert_eq!(count(&statuses[8..16], 201), 1, "{statuses:?}");
+    assert_eq!(count(&statuses[8..16], 409), 7, "{statuses:?}");
+    assert_eq!(count(&statuses[16..], 404), 8, "{statuses:?}");
+    assert_eq!(rows(&app, &format!("book_id = {book}")).await, 9);
+    assert_eq!(rows(&app, "author_id = 999999").await, 0);
+    assert_eq!(royalties_units(&app, book).await, 1000);
+    let mut expected: Vec<String> = authors
+        .iter()
+        .map(|a| app.url(&format!("/authors/{a}")))
+        .collect();
+    expected.sort();
+    let mut shown = linked(&app, &format!("/books/{book}"), "authors").await;
+    shown.sort();
+    assert_eq!(shown, expected);
+}
+
 async fn racing_puts_of_one_link_create_exactly_one_row(app: TestApp) {
     let book = new_book(&app, "Dune").await;
     let author = new_author(&app, "Frank Herbert").await;
@@ -1802,6 +1851,7 @@ async fn racing_royalties_against_replacing_the_authors_never_fails(app: TestApp
 }
 
 on_both_backends!(
+    racing_writes_keep_every_success_and_nothing_of_a_failure,
     patching_a_books_authors_sets_exactly_that_set,
     patching_hal_links_sets_the_authors_too,
     relations_that_stay_keep_their_id_and_royalties,

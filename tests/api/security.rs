@@ -446,9 +446,8 @@ async fn a_write_stuck_behind_a_lock_gets_a_503_with_retry_after_in_bounded_time
         assert_eq!(reply.header("retry-after").as_deref(), Some("1"));
     }
     // PostgreSQL: the statement timeout (300 ms) and pool timeout; SQLite: its busy
-    // timeout (5 s), twice at most for a request that queued for one of the worker's
-    // blocking threads (as many as pool connections) behind a waiting one. Both far
-    // from a hang.
+    // timeout (5 s) for the write at the writer, and the pool timeout for the ones
+    // queued behind it, refused when their turn comes. Both far from a hang.
     assert!(took < Duration::from_secs(12), "took {took:?}");
     // Once the lock is gone, the same server writes again.
     app.post("/authors", json!({ "name": "after" }))
