@@ -437,27 +437,35 @@ where
     }
     // The version moves last, just before the commit: on PostgreSQL its row lock is held
     // for the commit only, and a writer holding it waits for nothing else.
-    let done = f(conn).and_then(|value| {
-        Sql::new("UPDATE halyard_version SET version = version + 1 WHERE id = 1")
-            .execute(conn)
-            .map_err(E::from)?;
-        Ok(value)
-    });
-    match done {
-        Ok(value) => {
-            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
-        }
+    match f(conn).and_then(|value| commit_moving_version(conn).map(|()| value).map_err(E::from)) {
+        Ok(value) => Ok(value),
         Err(error) => {
             // The request's own error is the one to report. A rollback that fails too
             // (the connection is gone) changed nothing either: nothing was committed, and
-            // the pool drops the connection because its transaction manager is broken.
-            if let Err(rollback) =
-                <DbConn as Connection>::TransactionManager::rollback_transaction(conn)
-            {
-                log::warn!("rollback failed: {rollback}");
+            // the pool drops the connection because its transaction manager is broken. A
+            // failed PostgreSQL `COMMIT` has ended the transaction already.
+            match <DbConn as Connection>::TransactionManager::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::NotInTransaction) => {}
+                Err(rollback) => log::warn!("rollback failed: {rollback}"),
             }
             Err(error)
+        }
+    }
+}
+
+/// The statement that moves the representation version (see [`VERSION_TABLE`]).
+pub(crate) const MOVE_VERSION: &str =
+    "UPDATE halyard_version SET version = version + 1 WHERE id = 1";
+
+/// Moves the version and commits. On PostgreSQL the two go in one message, a round trip
+/// fewer: diesel reads libpq's transaction status after every statement, so its
+/// transaction manager sees the transaction end.
+fn commit_moving_version(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgresql(c) => c.batch_execute(&format!("{MOVE_VERSION}; COMMIT")),
+        DbConn::Sqlite(_) => {
+            Sql::new(MOVE_VERSION).execute(conn)?;
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)
         }
     }
 }
@@ -482,6 +490,25 @@ pub fn lock_row(conn: &mut DbConn, table: &str, id: i64) -> QueryResult<bool> {
         sql.push(" FOR NO KEY UPDATE");
     }
     Ok(!load_ids(conn, &sql)?.is_empty())
+}
+
+/// Says, in one statement, whether each of `rows` (a table and an id) exists.
+pub fn exist_each(conn: &mut DbConn, rows: &[(&str, i64)]) -> QueryResult<Vec<bool>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One bit a row, so that the answer is one integer whatever the number of rows.
+    let mut sql = Sql::new("SELECT CAST(0");
+    for (bit, (table, id)) in rows.iter().enumerate() {
+        sql.push(&format!(
+            " + CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE id = "
+        ));
+        sql.bind(*id);
+        sql.push(&format!(") THEN {} ELSE 0 END", 1_i64 << bit));
+    }
+    sql.push(" AS BIGINT) AS id");
+    let found = load_scalar(conn, &sql)?;
+    Ok((0..rows.len()).map(|bit| found & (1 << bit) != 0).collect())
 }
 
 /// Says whether a row exists.

@@ -225,10 +225,8 @@ fn serve(mut conn: DbConn, url: &str, queue: &mpsc::Receiver<Queued>, wait: Dura
         let undone = if broken {
             Some(busy("a write could not be rolled back alone"))
         } else if kept {
-            conn.batch_execute(
-                "UPDATE halyard_version SET version = version + 1 WHERE id = 1; COMMIT",
-            )
-            .err()
+            conn.batch_execute(&format!("{}; COMMIT", super::MOVE_VERSION))
+                .err()
         } else {
             None
         };

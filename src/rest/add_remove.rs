@@ -9,7 +9,6 @@ use serde_json::{json, Map, Value};
 use super::forms::pick;
 use super::openapi::{id_param, reference_schema, Op};
 use super::style::{PairStyle, Site};
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hal::forms::{a, sentence, template};
 use crate::hal::{reference, Links};
@@ -130,14 +129,15 @@ async fn add_remove(ctx: Ctx, view: View, body: Body, add: bool) -> ApiResult<Ht
     let to_id = reference::parse_reference(target, view.to.entity.path, ctx.links.base())
         .map_err(|message| ApiError::field(field, message))?;
     ctx.write(move |conn| {
-        if !db::exists(conn, view.from.entity.table, from_id)? {
-            return Err(view.from.entity.not_found(from_id));
-        }
-        if !db::exists(conn, view.to.entity.table, to_id)? {
-            return Err(ApiError::missing(
-                field,
-                format!("there is no {} with id {to_id}", view.to.entity.name),
-            ));
+        match view.ends_exist(conn, from_id, to_id)? {
+            (false, _) => return Err(view.from.entity.not_found(from_id)),
+            (true, false) => {
+                return Err(ApiError::missing(
+                    field,
+                    format!("there is no {} with id {to_id}", view.to.entity.name),
+                ))
+            }
+            (true, true) => {}
         }
         let (from, to) = (view.from.entity.name, view.to.entity.name);
         if add {

@@ -210,13 +210,11 @@ fn not_linked(view: View, from_id: i64, to_id: i64) -> ApiError {
 
 /// Fails with 404 unless both ends exist.
 fn check_ends(conn: &mut db::DbConn, view: View, from_id: i64, to_id: i64) -> ApiResult<()> {
-    if !db::exists(conn, view.from.entity.table, from_id)? {
-        return Err(view.from.entity.not_found(from_id));
+    match view.ends_exist(conn, from_id, to_id)? {
+        (false, _) => Err(view.from.entity.not_found(from_id)),
+        (true, false) => Err(view.to.entity.not_found(to_id)),
+        (true, true) => Ok(()),
     }
-    if !db::exists(conn, view.to.entity.table, to_id)? {
-        return Err(view.to.entity.not_found(to_id));
-    }
-    Ok(())
 }
 
 /// `PUT /{from}/{id}/{to}/{sub}` with an empty body: links them; 201 when new, 200

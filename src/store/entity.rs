@@ -10,7 +10,7 @@ use super::links::Linked;
 use crate::db::{self, DbConn, Sql};
 use crate::decimal;
 use crate::error::{is_foreign_key_violation, ApiError, ApiResult};
-use crate::model::{Entity, Kind, View};
+use crate::model::{Entity, Field, Kind, View};
 use crate::query::filter::{FieldType, FilterField};
 
 /// A value ready for a column.
@@ -252,20 +252,33 @@ impl Entity {
         values: &[Assignment],
         id: Option<i64>,
     ) -> ApiResult<()> {
-        for field in self.fields {
-            let Kind::Ref { target, .. } = field.kind else {
-                continue;
-            };
-            if let Some((_, db::Value::Int(ref_id))) =
-                values.iter().find(|(c, _)| *c == field.column)
-            {
-                if !db::exists(conn, target.table, *ref_id)? {
-                    return Err(ApiError::missing(
-                        field.name,
-                        format!("there is no {} with id {ref_id}", target.name),
-                    ));
+        // Every reference given, checked in one statement; the first missing one in
+        // field order is the one reported.
+        let references: Vec<(&Field, &Entity, i64)> = self
+            .fields
+            .iter()
+            .filter_map(|field| {
+                let Kind::Ref { target, .. } = field.kind else {
+                    return None;
+                };
+                match values.iter().find(|(c, _)| *c == field.column) {
+                    Some((_, db::Value::Int(ref_id))) => Some((field, target, *ref_id)),
+                    _ => None,
                 }
-            }
+            })
+            .collect();
+        let rows: Vec<(&str, i64)> = references
+            .iter()
+            .map(|(_, target, id)| (target.table, *id))
+            .collect();
+        let found = db::exist_each(conn, &rows)?;
+        if let Some(((field, target, ref_id), _)) =
+            references.iter().zip(found).find(|(_, exists)| !exists)
+        {
+            return Err(ApiError::missing(
+                field.name,
+                format!("there is no {} with id {ref_id}", target.name),
+            ));
         }
         for field in self.fields {
             if let Kind::Share {

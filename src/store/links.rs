@@ -112,6 +112,23 @@ impl View {
         Ok(self.one_link("DELETE", from_id, to_id).execute(conn)? > 0)
     }
 
+    /// Whether the `from` and the `to` resource exist, read in one statement.
+    pub(crate) fn ends_exist(
+        &self,
+        conn: &mut DbConn,
+        from_id: i64,
+        to_id: i64,
+    ) -> ApiResult<(bool, bool)> {
+        let found = db::exist_each(
+            conn,
+            &[
+                (self.from.entity.table, from_id),
+                (self.to.entity.table, to_id),
+            ],
+        )?;
+        Ok((found[0], found[1]))
+    }
+
     /// True when the two are linked.
     pub(crate) fn is_linked(&self, conn: &mut DbConn, from_id: i64, to_id: i64) -> ApiResult<bool> {
         let sql = self.one_link("SELECT id", from_id, to_id);
