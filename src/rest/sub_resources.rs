@@ -233,8 +233,13 @@ async fn link(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
     let read = crud::ItemRead::new(&ctx, site, view.from.entity, from_id)?;
     let (created, found) = ctx
         .write(move |conn| {
-            check_ends(conn, view, from_id, to_id)?;
-            let created = view.link(conn, from_id, to_id)?;
+            // The usual case, a new link between two resources, is one statement. Else
+            // the ends are checked, and linked unless they are: an end another
+            // transaction just committed was not there for the first insert.
+            let created = view.link_if_ends_exist(conn, from_id, to_id)? || {
+                check_ends(conn, view, from_id, to_id)?;
+                !view.is_linked(conn, from_id, to_id)? && view.link(conn, from_id, to_id)?
+            };
             Ok((created, read.run(conn)?))
         })
         .await?;

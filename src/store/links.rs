@@ -66,6 +66,37 @@ impl View {
         Ok(self.link_all(conn, from_id, &[to_id])? == 1)
     }
 
+    /// Links `from_id` to `to_id` if both exist, checking and inserting in one statement;
+    /// true when the link is new. False when it existed or an end is missing
+    /// ([`View::ends_exist`] tells which).
+    pub(crate) fn link_if_ends_exist(
+        &self,
+        conn: &mut DbConn,
+        from_id: i64,
+        to_id: i64,
+    ) -> ApiResult<bool> {
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO {} ({}, {}) SELECT ",
+            self.pair.table, self.from.column, self.to.column
+        ));
+        sql.bind(from_id).push(", ").bind(to_id);
+        sql.push(&format!(
+            " WHERE EXISTS (SELECT 1 FROM {} WHERE id = ",
+            self.from.entity.table
+        ))
+        .bind(from_id);
+        sql.push(&format!(
+            ") AND EXISTS (SELECT 1 FROM {} WHERE id = ",
+            self.to.entity.table
+        ))
+        .bind(to_id);
+        sql.push(&format!(
+            ") ON CONFLICT ({}, {}) DO NOTHING RETURNING id",
+            self.pair.left.column, self.pair.right.column
+        ));
+        Ok(db::load_ids(conn, &sql)?.len() == 1)
+    }
+
     /// Links `from_id` to every id in `to_ids` in one statement and returns how many
     /// links are new; existing links are left as they are (id and properties kept).
     pub(crate) fn link_all(
