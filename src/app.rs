@@ -269,11 +269,15 @@ pub fn start(
 
 /// Serves `GET /metrics` alone on `listener` (`--metrics-bind`), off the API's address.
 pub fn start_metrics(listener: TcpListener, state: &AppState) -> std::io::Result<Server> {
-    let (pool, replicas) = (state.pool.clone(), state.replicas.clone());
+    let (pool, writer, replicas) = (
+        state.pool.clone(),
+        state.writer.clone(),
+        state.replicas.clone(),
+    );
     Ok(HttpServer::new(move || {
-        let (pool, replicas) = (pool.clone(), replicas.clone());
+        let (pool, writer, replicas) = (pool.clone(), writer.clone(), replicas.clone());
         App::new()
-            .configure(|cfg| api::metrics_route(cfg, pool, replicas))
+            .configure(|cfg| api::metrics_route(cfg, pool, writer, replicas))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("only /metrics is served here".into()))
             }))

@@ -263,20 +263,9 @@ impl Metrics {
         self.pool_timeouts.inc();
     }
 
-    /// Counts a write queued for the SQLite writer.
-    pub fn write_queued(&self) {
-        self.writes_waiting.inc();
-    }
-
-    /// Takes back [`Metrics::write_queued`] for a write the writer's queue refused.
-    pub fn write_refused(&self) {
-        self.writes_waiting.dec();
-    }
-
     /// Records a queued write's turn at the SQLite writer after `waited`, as a checkout
     /// of the writer's connection.
     pub fn write_taken(&self, waited: Duration) {
-        self.writes_waiting.dec();
         self.pool_wait.observe(waited.as_secs_f64());
     }
 
@@ -300,6 +289,8 @@ impl Metrics {
             .with_label_values(&["idle"])
             .set(i64::from(pool.idle));
         self.pool_max.set(i64::from(pool.max));
+        self.writes_waiting
+            .set(i64::try_from(pool.writes_waiting).unwrap_or(i64::MAX));
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)
@@ -317,6 +308,8 @@ pub struct PoolState {
     pub idle: u32,
     /// The pool's size.
     pub max: u32,
+    /// SQLite writes waiting for the writer (0 on PostgreSQL).
+    pub writes_waiting: usize,
 }
 
 /// A request in flight (see [`Metrics::in_flight`]).
@@ -355,6 +348,7 @@ mod tests {
             connections: 3,
             idle: 1,
             max: 8,
+            writes_waiting: 0,
         });
         assert!(
             text.contains(

@@ -6,13 +6,19 @@ use actix_web::http::header;
 use actix_web::{guard, web, HttpResponse};
 
 use crate::db::replicas::{Replicas, Served};
+use crate::db::writer::Writer;
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::metrics::{metrics, PoolState};
 
-/// Adds `/metrics` (GET and HEAD; any other method is 405) reading the gauges of `pool`
-/// and of the read replicas, if any.
-pub(crate) fn route(cfg: &mut web::ServiceConfig, pool: Pool, replicas: Option<Replicas>) {
+/// Adds `/metrics` (GET and HEAD; any other method is 405) reading the gauges of `pool`,
+/// of SQLite's writer and of the read replicas, if any.
+pub(crate) fn route(
+    cfg: &mut web::ServiceConfig,
+    pool: Pool,
+    writer: Option<Writer>,
+    replicas: Option<Replicas>,
+) {
     cfg.service(
         web::resource("/metrics")
             .route(
@@ -20,7 +26,8 @@ pub(crate) fn route(cfg: &mut web::ServiceConfig, pool: Pool, replicas: Option<R
                     .guard(guard::Any(guard::Get()).or(guard::Head()))
                     .to(move || {
                         let (pool, replicas) = (pool.clone(), replicas.clone());
-                        async move { scrape(&pool, replicas.as_ref()) }
+                        let writes_waiting = writer.as_ref().map_or(0, Writer::waiting);
+                        async move { scrape(&pool, writes_waiting, replicas.as_ref()) }
                     }),
             )
             .default_service(web::to(|| async {
@@ -31,7 +38,7 @@ pub(crate) fn route(cfg: &mut web::ServiceConfig, pool: Pool, replicas: Option<R
     );
 }
 
-fn scrape(pool: &Pool, replicas: Option<&Replicas>) -> HttpResponse {
+fn scrape(pool: &Pool, writes_waiting: usize, replicas: Option<&Replicas>) -> HttpResponse {
     for (index, health) in replicas
         .map(Replicas::health)
         .unwrap_or_default()
@@ -45,6 +52,7 @@ fn scrape(pool: &Pool, replicas: Option<&Replicas>) -> HttpResponse {
         connections: state.connections,
         idle: state.idle_connections,
         max: pool.max_size(),
+        writes_waiting,
     });
     HttpResponse::Ok()
         .insert_header((

@@ -37,7 +37,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         shop::configure(&mut reg, site, cart);
     }
     if state.metrics_beside_api {
-        metrics::route(reg.config(), state.pool.clone(), state.replicas.clone());
+        metrics::route(
+            reg.config(),
+            state.pool.clone(),
+            state.writer.clone(),
+            state.replicas.clone(),
+        );
     }
     html::configure(reg.config());
 }

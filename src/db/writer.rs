@@ -14,7 +14,8 @@
 //! every change a transaction makes.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -52,10 +53,13 @@ struct Queued {
     asked: Instant,
 }
 
-/// The writer thread's end of the queue. Dropping it (with the last `AppState`) stops
-/// the thread, which closes its connection.
+/// The requests' end of the writer's queue. Dropping the last clone (with the last
+/// `AppState`) stops the thread, which closes its connection.
+#[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::SyncSender<Queued>,
+    /// Writes queued and not yet taken (the `halyard_db_writes_waiting` gauge).
+    waiting: Arc<AtomicUsize>,
 }
 
 /// A busy error: the transient kind the API answers with 503 and `Retry-After`.
@@ -84,11 +88,18 @@ impl Writer {
         let conn = super::connect(&url)
             .map_err(|e| OpenError(format!("cannot open the writer's connection: {e}")))?;
         let (jobs, queue) = mpsc::sync_channel(QUEUE);
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let taken = Arc::clone(&waiting);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || serve(conn, &url, &queue, wait))
+            .spawn(move || serve(conn, &url, &queue, &taken, wait))
             .map_err(|e| OpenError(format!("cannot start the writer: {e}")))?;
-        Ok(Writer { jobs })
+        Ok(Writer { jobs, waiting })
+    }
+
+    /// Writes waiting for their turn now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Runs `work` in a write transaction on the writer's connection and gives its
@@ -141,9 +152,9 @@ impl Writer {
         };
         // Counted before it is sent, so that the writer's count of its turn never
         // comes first.
-        crate::metrics::metrics().write_queued();
+        self.waiting.fetch_add(1, Ordering::Relaxed);
         if let Err(refused) = self.jobs.try_send(queued) {
-            crate::metrics::metrics().write_refused();
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
             return Err(busy(match refused {
                 mpsc::TrySendError::Full(_) => "too many writes are waiting",
                 mpsc::TrySendError::Disconnected(_) => "the writer has stopped",
@@ -180,7 +191,13 @@ enum Failed<E> {
 
 /// A queued write's turn: its job, or `None` when it waited past `wait` for it and was
 /// refused (busy, counted as a checkout that timed out).
-fn take_turn(conn: &mut DbConn, queued: Queued, wait: Duration) -> Option<Job> {
+fn take_turn(
+    conn: &mut DbConn,
+    queued: Queued,
+    waiting: &AtomicUsize,
+    wait: Duration,
+) -> Option<Job> {
+    waiting.fetch_sub(1, Ordering::Relaxed);
     let metrics = crate::metrics::metrics();
     let waited = queued.asked.elapsed();
     metrics.write_taken(waited);
@@ -194,9 +211,15 @@ fn take_turn(conn: &mut DbConn, queued: Queued, wait: Duration) -> Option<Job> {
 }
 
 /// The writer thread: a transaction per group of waiting writes, until the queue closes.
-fn serve(mut conn: DbConn, url: &str, queue: &mpsc::Receiver<Queued>, wait: Duration) {
+fn serve(
+    mut conn: DbConn,
+    url: &str,
+    queue: &mpsc::Receiver<Queued>,
+    waiting: &AtomicUsize,
+    wait: Duration,
+) {
     while let Ok(first) = queue.recv() {
-        let Some(first) = take_turn(&mut conn, first, wait) else {
+        let Some(first) = take_turn(&mut conn, first, waiting, wait) else {
             continue;
         };
         if let Err(error) = conn.batch_execute("BEGIN IMMEDIATE") {
@@ -216,7 +239,7 @@ fn serve(mut conn: DbConn, url: &str, queue: &mpsc::Receiver<Queued>, wait: Dura
                 break;
             }
             while let Ok(queued) = queue.try_recv() {
-                next = take_turn(&mut conn, queued, wait);
+                next = take_turn(&mut conn, queued, waiting, wait);
                 if next.is_some() {
                     break;
                 }
