@@ -171,8 +171,12 @@ async fn pool_gauges_move_under_concurrent_requests(app_backend: Backend) {
             assert_eq!(most_in_use, 2.0, "both connections were taken");
             assert_eq!(most_waiting, 0.0, "no writer on PostgreSQL");
         }
-        // One write waits for the lock at the writer, the three behind it for their turn.
-        Backend::Sqlite => assert_eq!(most_waiting, 3.0, "the writes behind the first"),
+        // One write waits for the lock at the writer, the three behind it for their turn
+        // (all four, for the instant before the writer took the first).
+        Backend::Sqlite => assert!(
+            (3.0..=4.0).contains(&most_waiting),
+            "the writes behind the first: {most_waiting}"
+        ),
     }
     assert!(
         most_in_flight >= 5.0,

@@ -1622,6 +1622,15 @@ async fn racing_writes_keep_every_success_and_nothing_of_a_failure(app: TestApp)
     let mut shown = linked(&app, &format!("/books/{book}"), "authors").await;
     shown.sort();
     assert_eq!(shown, expected);
+    // The other side agrees: each linked author lists the book, the missing one nothing.
+    let book_url = app.url(&format!("/books/{book}"));
+    for author in &authors {
+        assert_eq!(
+            linked(&app, &format!("/authors/{author}"), "books").await,
+            vec![book_url.clone()]
+        );
+    }
+    app.get("/authors/999999").await.assert_status(404);
 }
 
 async fn racing_puts_of_one_link_create_exactly_one_row(app: TestApp) {
