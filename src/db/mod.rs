@@ -332,7 +332,7 @@ pub fn open_prepared(
     let mut first = r2d2::ManageConnection::connect(&unbounded)
         .map_err(|e| OpenError(format!("cannot connect to the database: {e}")))?;
     with_migration_lock(&mut first, |conn| {
-        conn.batch_execute(VERSION_TABLE)
+        conn.batch_execute(&version_table(conn))
             .map_err(|e| OpenError(format!("cannot create the version table: {e}")))
     })?;
     let created = prepare(&mut first)?;
@@ -405,19 +405,35 @@ pub fn is_postgres(conn: &DbConn) -> bool {
     matches!(conn, DbConn::Postgresql(_))
 }
 
-/// The representation version: one row, moved by every write transaction, so a read
-/// can tell that nothing any representation shows has changed since an ETag was
-/// computed without rendering it again (docs/benchmarks.md, "Conditional reads"). Every
-/// way Halyard opens a database creates it, whatever made the tables.
-const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS halyard_version \
-     (id INTEGER PRIMARY KEY, version BIGINT NOT NULL); \
-     INSERT INTO halyard_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING";
+/// The representation version: the sum of a few rows, one of which every write
+/// transaction moves, so a read can tell that nothing any representation shows has
+/// changed since an ETag was computed without rendering it again (docs/benchmarks.md,
+/// "Conditional reads"). SQLite, whose writes take turns, has one row; PostgreSQL has
+/// [`VERSION_ROWS`], and a write moves the one of its connection's backend, so that
+/// writers committing at once do not queue for one row's lock, each waiting for the
+/// commit before it. Every way Halyard opens a database creates them, whatever made the
+/// tables.
+fn version_table(conn: &DbConn) -> String {
+    let rows = if is_postgres(conn) { VERSION_ROWS } else { 1 };
+    let values = (1..=rows)
+        .map(|id| format!("({id}, 0)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "CREATE TABLE IF NOT EXISTS halyard_version \
+         (id INTEGER PRIMARY KEY, version BIGINT NOT NULL); \
+         INSERT INTO halyard_version (id, version) VALUES {values} ON CONFLICT (id) DO NOTHING"
+    )
+}
 
-/// The representation version now (see [`VERSION_TABLE`]).
+/// How many rows hold the version on PostgreSQL (see [`version_table`]).
+const VERSION_ROWS: u32 = 16;
+
+/// The representation version now (see [`version_table`]).
 pub(crate) fn version(conn: &mut DbConn) -> QueryResult<i64> {
     load_scalar(
         conn,
-        &Sql::new("SELECT version AS id FROM halyard_version WHERE id = 1"),
+        &Sql::new("SELECT CAST(SUM(version) AS BIGINT) AS id FROM halyard_version"),
     )
 }
 
@@ -453,16 +469,22 @@ where
     }
 }
 
-/// The statement that moves the representation version (see [`VERSION_TABLE`]).
+/// The statement that moves the representation version on SQLite (see
+/// [`version_table`]).
 pub(crate) const MOVE_VERSION: &str =
     "UPDATE halyard_version SET version = version + 1 WHERE id = 1";
+
+/// The statement that moves the representation version on PostgreSQL: the row of the
+/// connection's backend, one of [`VERSION_ROWS`].
+const MOVE_VERSION_POSTGRES: &str =
+    "UPDATE halyard_version SET version = version + 1 WHERE id = 1 + pg_backend_pid() % 16";
 
 /// Moves the version and commits. On PostgreSQL the two go in one message, a round trip
 /// fewer: diesel reads libpq's transaction status after every statement, so its
 /// transaction manager sees the transaction end.
 fn commit_moving_version(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
-        DbConn::Postgresql(c) => c.batch_execute(&format!("{MOVE_VERSION}; COMMIT")),
+        DbConn::Postgresql(c) => c.batch_execute(&format!("{MOVE_VERSION_POSTGRES}; COMMIT")),
         DbConn::Sqlite(_) => {
             Sql::new(MOVE_VERSION).execute(conn)?;
             <DbConn as Connection>::TransactionManager::commit_transaction(conn)
@@ -470,10 +492,40 @@ fn commit_moving_version(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// `write` (an `INSERT`, `UPDATE` or `DELETE` ending in `RETURNING`) as a whole write in
+/// one PostgreSQL statement: a data-modifying `WITH` named `written`, the version moving
+/// in the same statement when `write` returned a row, then `answer`, which reads those
+/// rows from `written`. Run outside a transaction it commits by itself: one round trip
+/// instead of [`write`]'s `BEGIN`, statements and `COMMIT`. SQLite has no data-modifying
+/// `WITH`; there every write goes through [`write`] or the writer.
+pub fn moving_version(write: &Sql, answer: &Sql) -> Sql {
+    let mut sql = Sql::new("WITH written AS (");
+    sql.append(write).push(&format!(
+        "), moved AS ({MOVE_VERSION_POSTGRES} AND EXISTS (SELECT 1 FROM written)) "
+    ));
+    sql.append(answer);
+    sql
+}
+
+/// Runs a [`moving_version`] statement outside a transaction and loads its rows: none
+/// when nothing was written, because no row qualified or because the statement failed
+/// (it was its own transaction, so a failure left nothing). Either way the caller then
+/// writes the ordinary way, which tells why and reports its own error.
+pub fn load_written<T>(conn: &mut DbConn, sql: &Sql) -> Vec<T>
+where
+    T: QueryableByName<Backend> + 'static,
+{
+    sql.load(conn).unwrap_or_else(|error| {
+        log::debug!("the write in one statement failed, written the ordinary way: {error}");
+        Vec::new()
+    })
+}
+
+/// A row of one integer column named `id`.
 #[derive(QueryableByName)]
-struct IdRow {
+pub(crate) struct IdRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
+    pub(crate) id: i64,
 }
 
 /// Locks one row until the transaction ends and says whether it exists. On PostgreSQL
@@ -542,4 +594,14 @@ pub fn shared_secret(conn: &mut DbConn, name: &str, fresh: &str) -> QueryResult<
         .next()
         .map(|row| row.value)
         .ok_or(diesel::result::Error::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgresql_write_moves_one_of_the_version_rows() {
+        assert!(MOVE_VERSION_POSTGRES.ends_with(&format!("% {VERSION_ROWS}")));
+    }
 }

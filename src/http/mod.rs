@@ -218,6 +218,31 @@ impl Ctx {
             .await
     }
 
+    /// [`Ctx::write`], tried first as a whole write in one statement on PostgreSQL
+    /// ([`crate::db::moving_version`]): `one` runs outside a transaction and answers
+    /// `Some` when its statement did the write; when it wrote nothing (`None`), `work`
+    /// runs as [`Ctx::write`] runs it, on the same connection, and decides. On SQLite,
+    /// whose writer groups writes anyway, `work` alone runs.
+    pub(crate) async fn write_in_one<T, O, F>(&self, one: O, work: F) -> ApiResult<T>
+    where
+        O: FnOnce(&mut DbConn) -> ApiResult<Option<T>> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.state.writer.is_some() {
+            return self.write(work).await;
+        }
+        self.db(move |conn| {
+            if crate::db::is_postgres(conn) {
+                if let Some(value) = one(conn)? {
+                    return Ok(value);
+                }
+            }
+            crate::db::write(conn, work)
+        })
+        .await
+    }
+
     /// [`Ctx::db`] for a read whose cost the primary key bounds (one item and what it
     /// shows). On SQLite with a connection idle this runs on the worker itself: in WAL
     /// mode a reader never waits for a writer's lock, so such a read takes tens of

@@ -131,6 +131,7 @@ pub(crate) enum Found {
 /// A read of one resource in full (relation links, `_embedded` as asked, `_templates`
 /// for HAL-FORMS), taken from the request before any database work, so that it can
 /// run in the same unit of work as what the answer follows (a check, a write).
+#[derive(Clone)]
 pub(crate) struct ItemRead {
     site: Site,
     entity: &'static Entity,
@@ -291,10 +292,25 @@ async fn create(
     ctx.query(&[])?;
     let body = body.json_object(&Method::POST)?;
     // Validate before taking a connection, so a bad body costs no database work.
-    entity.parse_body(&ctx.links, &body, None, true, &[])?;
+    let values = entity.parse_body(&ctx.links, &body, None, true, &[])?;
     let links = ctx.links.clone();
+    // A resource made alone, with no singleton or hook beside it, is one statement on
+    // PostgreSQL when its references exist.
+    let alone = entity.after_create.is_none()
+        && !site
+            .model
+            .singleton
+            .is_some_and(|one| std::ptr::eq(one.owner, entity));
+    let one = {
+        let links = links.clone();
+        move |conn: &mut db::DbConn| match alone {
+            true => Ok(render::created_in_one(conn, site, &links, entity, &values)?
+                .map(|item| (item, Map::new()))),
+            false => Ok(None),
+        }
+    };
     let (mut item, extra) = ctx
-        .write(move |conn| {
+        .write_in_one(one, move |conn| {
             let id = insert_from_body(conn, &links, entity, &body)?;
             create_singleton(conn, site, entity, id)?;
             let extra = match entity.after_create {

@@ -12,7 +12,7 @@ use crate::decimal;
 use crate::error::ApiResult;
 use crate::hal::{Item, Links};
 use crate::model::{Entity, Kind, View};
-use crate::store::Row;
+use crate::store::{Assignment, Row};
 
 /// A resource rendered for a list: its id and its HAL body.
 #[derive(Debug)]
@@ -130,8 +130,28 @@ pub(crate) fn item(
 ) -> ApiResult<Item> {
     let select = select(conn, site, entity);
     let row = entity.find_row_in(conn, select, id)?;
-    let item = rendered(site, links, entity, row);
-    Ok(Item::new(links, Value::Object(item.body)))
+    Ok(item_of(site, links, entity, row))
+}
+
+/// A resource created from `values` in one statement on PostgreSQL
+/// ([`Entity::insert_in_one`]), in full as [`item`] reads it; `None` when that wrote
+/// nothing, for the ordinary write to decide.
+pub(crate) fn created_in_one(
+    conn: &mut DbConn,
+    site: Site,
+    links: &Links,
+    entity: &'static Entity,
+    values: &[Assignment],
+) -> ApiResult<Option<Item>> {
+    let row = entity.insert_in_one(conn, &inline_views(site, entity), values)?;
+    Ok(row.map(|row| item_of(site, links, entity, row)))
+}
+
+fn item_of(site: Site, links: &Links, entity: &'static Entity, row: Row) -> Item {
+    Item::new(
+        links,
+        Value::Object(rendered(site, links, entity, row).body),
+    )
 }
 
 /// A row with its item links as HAL: [`body`], then every relation's links: per pair

@@ -231,10 +231,18 @@ async fn link(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
     // The answer is read in the write, on the connection that wrote: no second
     // checkout, and its page cache is the one the write left current.
     let read = crud::ItemRead::new(&ctx, site, view.from.entity, from_id)?;
+    // The usual case, a new link between two resources, is one statement: on
+    // PostgreSQL the whole write, the answer read after it.
+    let one = {
+        let read = read.clone();
+        move |conn: &mut db::DbConn| match view.link_in_one(conn, from_id, to_id) {
+            true => Ok(Some((true, read.run(conn)?))),
+            false => Ok(None),
+        }
+    };
     let (created, found) = ctx
-        .write(move |conn| {
-            // The usual case, a new link between two resources, is one statement. Else
-            // the ends are checked, and linked unless they are: an end another
+        .write_in_one(one, move |conn| {
+            // Else the ends are checked, and linked unless they are: an end another
             // transaction just committed was not there for the first insert.
             let created = view.link_if_ends_exist(conn, from_id, to_id)? || {
                 check_ends(conn, view, from_id, to_id)?;

@@ -16,6 +16,18 @@ use crate::query::filter::{FieldType, FilterField};
 /// A value ready for a column.
 pub(crate) type Assignment = (&'static str, db::Value);
 
+/// The values bound in order, comma-separated.
+fn bound_list(values: &[Assignment]) -> Sql {
+    let mut sql = Sql::new("");
+    for (i, (_, value)) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(value.clone());
+    }
+    sql
+}
+
 /// The key under which a dependent resource's owner id travels in the row document.
 const PARENT_KEY: &str = "__parent";
 
@@ -43,6 +55,22 @@ pub(crate) struct Row {
     pub(crate) doc: Map<String, Value>,
     /// The item links of each view the select named, in its order.
     pub(crate) linked: Vec<Vec<Linked>>,
+}
+
+impl Row {
+    fn read(row: DocRow) -> ApiResult<Row> {
+        let mut doc: Map<String, Value> = serde_json::from_str(&row.doc)
+            .map_err(|e| ApiError::Internal(format!("row document: {e}")))?;
+        let parent_id = doc.remove(PARENT_KEY).and_then(|v| v.as_i64());
+        let linked = serde_json::from_str(&row.links)
+            .map_err(|e| ApiError::Internal(format!("item links: {e}")))?;
+        Ok(Row {
+            id: row.id,
+            parent_id,
+            doc,
+            linked,
+        })
+    }
 }
 
 impl Entity {
@@ -88,6 +116,12 @@ impl Entity {
     /// rows also carry, in [`Row::linked`], the item links of each of `views` (relations
     /// from this entity), in the same statement.
     pub(crate) fn select(&self, conn: &DbConn, views: &[View]) -> Sql {
+        self.select_from(conn, views, self.table)
+    }
+
+    /// [`Entity::select`] of the rows in `source` (a `WITH` query's name), read as if
+    /// they were the table's.
+    fn select_from(&self, conn: &DbConn, views: &[View], source: &str) -> Sql {
         let postgres = db::is_postgres(conn);
         let mut pairs = self
             .fields
@@ -121,8 +155,13 @@ impl Entity {
         } else {
             format!("'[' || {links} || ']'")
         };
+        let from = if source == self.table {
+            source.to_owned()
+        } else {
+            format!("{source} AS {}", self.table)
+        };
         Sql::new(&format!(
-            "SELECT {t}.id AS id, {doc} AS doc, {links} AS links FROM {t} WHERE 1 = 1",
+            "SELECT {t}.id AS id, {doc} AS doc, {links} AS links FROM {from} WHERE 1 = 1",
             t = self.table
         ))
     }
@@ -131,19 +170,7 @@ impl Entity {
     pub(crate) fn load(&self, conn: &mut DbConn, sql: &Sql) -> ApiResult<Vec<Row>> {
         sql.load::<DocRow>(conn)?
             .into_iter()
-            .map(|row| {
-                let mut doc: Map<String, Value> = serde_json::from_str(&row.doc)
-                    .map_err(|e| ApiError::Internal(format!("row document: {e}")))?;
-                let parent_id = doc.remove(PARENT_KEY).and_then(|v| v.as_i64());
-                let linked = serde_json::from_str(&row.links)
-                    .map_err(|e| ApiError::Internal(format!("item links: {e}")))?;
-                Ok(Row {
-                    id: row.id,
-                    parent_id,
-                    doc,
-                    linked,
-                })
-            })
+            .map(Row::read)
             .collect()
     }
 
@@ -163,28 +190,67 @@ impl Entity {
 
     /// Inserts a resource from validated values and returns its id.
     pub(crate) fn insert(&self, conn: &mut DbConn, values: &[Assignment]) -> ApiResult<i64> {
-        let mut sql = if values.is_empty() {
-            Sql::new(&format!("INSERT INTO {} DEFAULT VALUES", self.table))
-        } else {
-            let columns = values.iter().map(|(c, _)| *c).collect::<Vec<_>>();
-            let mut sql = Sql::new(&format!(
-                "INSERT INTO {} ({}) VALUES (",
-                self.table,
-                columns.join(", ")
-            ));
-            for (i, (_, value)) in values.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(value.clone());
-            }
-            sql.push(")");
-            sql
-        };
+        let mut sql = self.insert_head(values);
+        if !values.is_empty() {
+            sql.push("VALUES (").append(&bound_list(values)).push(")");
+        }
         sql.push(" RETURNING id");
         db::load_ids(conn, &sql)?
             .pop()
             .ok_or_else(|| ApiError::Internal("insert returned no id".into()))
+    }
+
+    /// [`Entity::check_references`] and [`Entity::insert`] as a whole write on
+    /// PostgreSQL, outside a transaction: the row is inserted only where every row it
+    /// refers to exists, the version moves in the same statement
+    /// ([`db::moving_version`]), and the row comes back as [`Entity::select`] with
+    /// `views` reads it. `None` when nothing was written (a reference missing, a
+    /// conflict, a failure) or when the check is more than existence (a share under its
+    /// ceiling), and the caller then writes the ordinary way, which tells why.
+    pub(crate) fn insert_in_one(
+        &self,
+        conn: &mut DbConn,
+        views: &[View],
+        values: &[Assignment],
+    ) -> ApiResult<Option<Row>> {
+        if self.ceiling_shares(values).next().is_some() {
+            return Ok(None);
+        }
+        let mut insert = self.insert_head(values);
+        if !values.is_empty() {
+            insert.push("SELECT ").append(&bound_list(values));
+        }
+        for (i, (_, target, id)) in self.references(values).iter().enumerate() {
+            insert
+                .push(if i == 0 { " WHERE " } else { " AND " })
+                .push(&format!(
+                    "EXISTS (SELECT 1 FROM {} WHERE id = ",
+                    target.table
+                ))
+                .bind(*id)
+                .push(")");
+        }
+        insert.push(" RETURNING *");
+        let sql = db::moving_version(&insert, &self.select_from(conn, views, "written"));
+        db::load_written::<DocRow>(conn, &sql)
+            .into_iter()
+            .next()
+            .map(Row::read)
+            .transpose()
+    }
+
+    /// `INSERT INTO table (columns) `, for the values to follow in order, or the
+    /// insert of a row of defaults when there are none.
+    fn insert_head(&self, values: &[Assignment]) -> Sql {
+        if values.is_empty() {
+            return Sql::new(&format!("INSERT INTO {} DEFAULT VALUES", self.table));
+        }
+        let columns = values.iter().map(|(c, _)| *c).collect::<Vec<_>>();
+        Sql::new(&format!(
+            "INSERT INTO {} ({}) ",
+            self.table,
+            columns.join(", ")
+        ))
     }
 
     /// Updates the given columns of one row.
@@ -254,19 +320,7 @@ impl Entity {
     ) -> ApiResult<()> {
         // Every reference given, checked in one statement; the first missing one in
         // field order is the one reported.
-        let references: Vec<(&Field, &Entity, i64)> = self
-            .fields
-            .iter()
-            .filter_map(|field| {
-                let Kind::Ref { target, .. } = field.kind else {
-                    return None;
-                };
-                match values.iter().find(|(c, _)| *c == field.column) {
-                    Some((_, db::Value::Int(ref_id))) => Some((field, target, *ref_id)),
-                    _ => None,
-                }
-            })
-            .collect();
+        let references = self.references(values);
         let rows: Vec<(&str, i64)> = references
             .iter()
             .map(|(_, target, id)| (target.table, *id))
@@ -280,40 +334,68 @@ impl Entity {
                 format!("there is no {} with id {ref_id}", target.name),
             ));
         }
-        for field in self.fields {
-            if let Kind::Share {
-                units,
-                ceiling: Some((group_column, group_table)),
-            } = field.kind
-            {
-                let Some((_, db::Value::Int(new_units))) = values.iter().find(|(c, _)| *c == units)
-                else {
-                    continue;
-                };
-                let group = match values.iter().find(|(c, _)| *c == group_column) {
-                    Some((_, db::Value::Int(group))) => *group,
-                    _ => self.column_of(conn, id, group_column)?,
-                };
-                db::lock_row(conn, group_table, group)?;
-                let mut sql = Sql::new(&format!(
-                    "SELECT CAST(COALESCE(SUM({units}), 0) AS BIGINT) AS id FROM {} WHERE {group_column} = ",
-                    self.table
-                ));
-                sql.bind(group);
-                if let Some(id) = id {
-                    sql.push(" AND id <> ").bind(id);
-                }
-                let others = db::load_scalar(conn, &sql)?;
-                if others + new_units > 10_000 {
-                    return Err(ApiError::Conflict(format!(
-                        "{} would add up to {} for {group_column} {group}, above the ceiling of 1",
-                        field.name,
-                        decimal::format(others + new_units, 4)
-                    )));
-                }
+        for (field, units, new_units, (group_column, group_table)) in self.ceiling_shares(values) {
+            let group = match values.iter().find(|(c, _)| *c == group_column) {
+                Some((_, db::Value::Int(group))) => *group,
+                _ => self.column_of(conn, id, group_column)?,
+            };
+            db::lock_row(conn, group_table, group)?;
+            let mut sql = Sql::new(&format!(
+                "SELECT CAST(COALESCE(SUM({units}), 0) AS BIGINT) AS id FROM {} WHERE {group_column} = ",
+                self.table
+            ));
+            sql.bind(group);
+            if let Some(id) = id {
+                sql.push(" AND id <> ").bind(id);
+            }
+            let others = db::load_scalar(conn, &sql)?;
+            if others + new_units > 10_000 {
+                return Err(ApiError::Conflict(format!(
+                    "{} would add up to {} for {group_column} {group}, above the ceiling of 1",
+                    field.name,
+                    decimal::format(others + new_units, 4)
+                )));
             }
         }
         Ok(())
+    }
+
+    /// The references `values` give, in field order: the field, what it refers to, the id.
+    fn references(&self, values: &[Assignment]) -> Vec<(&Field, &'static Entity, i64)> {
+        self.fields
+            .iter()
+            .filter_map(|field| {
+                let Kind::Ref { target, .. } = field.kind else {
+                    return None;
+                };
+                match values.iter().find(|(c, _)| *c == field.column) {
+                    Some((_, db::Value::Int(ref_id))) => Some((field, target, *ref_id)),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// The shares `values` set whose group has a ceiling: the field, its units column,
+    /// the units given, and the group's column and table.
+    fn ceiling_shares<'a>(
+        &'a self,
+        values: &'a [Assignment],
+    ) -> impl Iterator<Item = (&'a Field, &'static str, i64, (&'static str, &'static str))> + 'a
+    {
+        self.fields.iter().filter_map(move |field| {
+            let Kind::Share {
+                units,
+                ceiling: Some(ceiling),
+            } = field.kind
+            else {
+                return None;
+            };
+            match values.iter().find(|(c, _)| *c == units) {
+                Some((_, db::Value::Int(new_units))) => Some((field, units, *new_units, ceiling)),
+                _ => None,
+            }
+        })
     }
 
     fn column_of(&self, conn: &mut DbConn, id: Option<i64>, column: &str) -> ApiResult<i64> {

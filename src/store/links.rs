@@ -75,6 +75,22 @@ impl View {
         from_id: i64,
         to_id: i64,
     ) -> ApiResult<bool> {
+        Ok(db::load_ids(conn, &self.link_if_ends_exist_sql(from_id, to_id))?.len() == 1)
+    }
+
+    /// [`View::link_if_ends_exist`] as a whole write on PostgreSQL, outside a
+    /// transaction: the link and the version's move in one statement
+    /// ([`db::moving_version`]). False when nothing was written, for whatever reason:
+    /// the caller then writes the ordinary way, which tells why.
+    pub(crate) fn link_in_one(&self, conn: &mut DbConn, from_id: i64, to_id: i64) -> bool {
+        let sql = db::moving_version(
+            &self.link_if_ends_exist_sql(from_id, to_id),
+            &Sql::new("SELECT id FROM written"),
+        );
+        !db::load_written::<db::IdRow>(conn, &sql).is_empty()
+    }
+
+    fn link_if_ends_exist_sql(&self, from_id: i64, to_id: i64) -> Sql {
         let mut sql = Sql::new(&format!(
             "INSERT INTO {} ({}, {}) SELECT ",
             self.pair.table, self.from.column, self.to.column
@@ -94,7 +110,7 @@ impl View {
             ") ON CONFLICT ({}, {}) DO NOTHING RETURNING id",
             self.pair.left.column, self.pair.right.column
         ));
-        Ok(db::load_ids(conn, &sql)?.len() == 1)
+        sql
     }
 
     /// Links `from_id` to every id in `to_ids` in one statement and returns how many

@@ -134,6 +134,109 @@ async fn a_write_through_another_instance_moves_the_tag_this_one_remembered(app:
     assert_eq!(app.get(&path).await.json()["price"], "10.99");
 }
 
+/// The representation version as the database holds it.
+async fn version(app: &TestApp) -> i64 {
+    app.scalar("SELECT CAST(SUM(version) AS BIGINT) AS id FROM halyard_version")
+        .await
+}
+
+async fn a_relation_posted_moves_the_books_tag_and_a_refused_one_moves_nothing(app: TestApp) {
+    let book = new_book(&app).await;
+    let author = app.create("/authors", json!({"name": "Frank"})).await["id"]
+        .as_i64()
+        .expect("an author id");
+    let path = format!("/books/{book}");
+    let tag = current_tag(&app, &path).await;
+    let relation =
+        json!({"book": format!("/books/{book}"), "author": format!("/authors/{author}")});
+
+    let before = version(&app).await;
+    app.post(
+        "/books-authors",
+        json!({"book": format!("/books/{book}"), "author": "/authors/999999"}),
+    )
+    .await
+    .assert_problem(422);
+    app.post(
+        "/books-authors",
+        json!({"book": "/books/999999", "author": format!("/authors/{author}")}),
+    )
+    .await
+    .assert_problem(422);
+    assert_eq!(
+        version(&app).await,
+        before,
+        "a refused relation moved the version"
+    );
+    revalidate(&app, &path, &tag).await.assert_status(304);
+
+    let made = app.create("/books-authors", relation.clone()).await;
+    assert_eq!(made["bookId"], book);
+    assert_eq!(made["authorId"], author);
+    assert_eq!(version(&app).await, before + 1);
+    let linked = assert_moved(&app, &path, &tag, "a relation posted").await;
+    assert_eq!(
+        crate::common::hrefs(&app.get(&path).await.json()["_links"]["authors"]),
+        vec![app.url(&format!("/authors/{author}"))]
+    );
+
+    let before = version(&app).await;
+    app.post("/books-authors", relation)
+        .await
+        .assert_problem(409);
+    assert_eq!(version(&app).await, before, "a conflict moved the version");
+    assert_eq!(
+        app.count(&format!("books_authors WHERE book_id = {book}"))
+            .await,
+        1
+    );
+    revalidate(&app, &path, &linked).await.assert_status(304);
+}
+
+/// Every write moves the version, however many commit at once: on PostgreSQL each
+/// moves one of its rows by one, so the sum counts the writes; SQLite's writer moves it
+/// once for each group it commits.
+async fn writes_committed_at_once_each_move_the_version(app: TestApp) {
+    let book = new_book(&app).await;
+    let before = version(&app).await;
+    let tasks = (0..16)
+        .map(|i| {
+            let client = app.client.clone();
+            let (authors, books) = (app.url("/authors"), app.url(&format!("/books/{book}")));
+            tokio::spawn(async move {
+                let made = client
+                    .post(authors)
+                    .header("content-type", "application/json")
+                    .body(json!({ "name": format!("Author {i}") }).to_string())
+                    .send()
+                    .await
+                    .expect("an answer");
+                assert_eq!(made.status(), 201);
+                let author: serde_json::Value = made.json().await.expect("a body");
+                let linked = client
+                    .put(format!("{books}/authors/{}", author["id"]))
+                    .send()
+                    .await
+                    .expect("an answer");
+                assert_eq!(linked.status(), 201);
+            })
+        })
+        .collect::<Vec<_>>();
+    for task in tasks {
+        task.await.expect("a write");
+    }
+    let moved = version(&app).await - before;
+    match app.backend {
+        crate::common::Backend::Postgres => assert_eq!(moved, 32),
+        crate::common::Backend::Sqlite => assert!((1..=32).contains(&moved), "moved {moved}"),
+    }
+    assert_eq!(
+        app.count(&format!("books_authors WHERE book_id = {book}"))
+            .await,
+        16
+    );
+}
+
 async fn a_deleted_resource_is_404_to_a_revalidation(app: TestApp) {
     let book = new_book(&app).await;
     let path = format!("/books/{book}");
@@ -149,4 +252,6 @@ on_both_backends!(
     a_new_line_item_moves_its_invoices_tag,
     a_write_through_another_instance_moves_the_tag_this_one_remembered,
     a_deleted_resource_is_404_to_a_revalidation,
+    a_relation_posted_moves_the_books_tag_and_a_refused_one_moves_nothing,
+    writes_committed_at_once_each_move_the_version,
 );
