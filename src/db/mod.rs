@@ -507,18 +507,26 @@ pub fn moving_version(write: &Sql, answer: &Sql) -> Sql {
     sql
 }
 
-/// Runs a [`moving_version`] statement outside a transaction and loads its rows: none
-/// when nothing was written, because no row qualified or because the statement failed
-/// (it was its own transaction, so a failure left nothing). Either way the caller then
-/// writes the ordinary way, which tells why and reports its own error.
-pub fn load_written<T>(conn: &mut DbConn, sql: &Sql) -> Vec<T>
+/// Runs a [`moving_version`] statement outside a transaction and loads its rows. None
+/// is nothing written, whether no row qualified or the statement failed (it was its own
+/// transaction, so a failure left nothing), and the caller then writes the ordinary
+/// way, which tells why. A unique violation is the one failure returned: the statement
+/// checked the references before it inserted, as the ordinary write does, so the
+/// conflict is what that would report too.
+pub fn load_written<T>(conn: &mut DbConn, sql: &Sql) -> QueryResult<Vec<T>>
 where
     T: QueryableByName<Backend> + 'static,
 {
-    sql.load(conn).unwrap_or_else(|error| {
-        log::debug!("the write in one statement failed, written the ordinary way: {error}");
-        Vec::new()
-    })
+    match sql.load(conn) {
+        Err(
+            error @ diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _),
+        ) => Err(error),
+        Err(error) => {
+            log::debug!("the write in one statement failed, written the ordinary way: {error}");
+            Ok(Vec::new())
+        }
+        rows => rows,
+    }
 }
 
 /// A row of one integer column named `id`.

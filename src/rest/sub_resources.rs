@@ -235,7 +235,7 @@ async fn link(ctx: Ctx, site: Site, view: View, body: Body) -> ApiResult<HttpRes
     // PostgreSQL the whole write, the answer read after it.
     let one = {
         let read = read.clone();
-        move |conn: &mut db::DbConn| match view.link_in_one(conn, from_id, to_id) {
+        move |conn: &mut db::DbConn| match view.link_in_one(conn, from_id, to_id)? {
             true => Ok(Some((true, read.run(conn)?))),
             false => Ok(None),
         }

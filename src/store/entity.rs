@@ -205,8 +205,9 @@ impl Entity {
     /// refers to exists, the version moves in the same statement
     /// ([`db::moving_version`]), and the row comes back as [`Entity::select`] with
     /// `views` reads it. `None` when nothing was written (a reference missing, a
-    /// conflict, a failure) or when the check is more than existence (a share under its
-    /// ceiling), and the caller then writes the ordinary way, which tells why.
+    /// failure) or when the check is more than existence (a share under its ceiling),
+    /// and the caller then writes the ordinary way, which tells why; a conflict with an
+    /// existing row is its 409 ([`db::load_written`]).
     pub(crate) fn insert_in_one(
         &self,
         conn: &mut DbConn,
@@ -232,7 +233,7 @@ impl Entity {
         }
         insert.push(" RETURNING *");
         let sql = db::moving_version(&insert, &self.select_from(conn, views, "written"));
-        db::load_written::<DocRow>(conn, &sql)
+        db::load_written::<DocRow>(conn, &sql)?
             .into_iter()
             .next()
             .map(Row::read)

@@ -82,12 +82,17 @@ impl View {
     /// transaction: the link and the version's move in one statement
     /// ([`db::moving_version`]). False when nothing was written, for whatever reason:
     /// the caller then writes the ordinary way, which tells why.
-    pub(crate) fn link_in_one(&self, conn: &mut DbConn, from_id: i64, to_id: i64) -> bool {
+    pub(crate) fn link_in_one(
+        &self,
+        conn: &mut DbConn,
+        from_id: i64,
+        to_id: i64,
+    ) -> ApiResult<bool> {
         let sql = db::moving_version(
             &self.link_if_ends_exist_sql(from_id, to_id),
             &Sql::new("SELECT id FROM written"),
         );
-        !db::load_written::<db::IdRow>(conn, &sql).is_empty()
+        Ok(!db::load_written::<db::IdRow>(conn, &sql)?.is_empty())
     }
 
     fn link_if_ends_exist_sql(&self, from_id: i64, to_id: i64) -> Sql {
