@@ -508,21 +508,18 @@ pub fn moving_version(write: &Sql, answer: &Sql) -> Sql {
 }
 
 /// Runs a [`moving_version`] statement outside a transaction and loads its rows. None
-/// is nothing written, whether no row qualified or the statement failed (it was its own
-/// transaction, so a failure left nothing), and the caller then writes the ordinary
-/// way, which tells why. A unique violation is the one failure returned: the statement
-/// checked the references before it inserted, as the ordinary write does, so the
-/// conflict is what that would report too.
+/// is nothing written, and the caller then writes the ordinary way, which tells why:
+/// no row qualified (a reference missing), or a row it referred to was deleted between
+/// its check and its insert (a foreign-key violation; the statement was its own
+/// transaction, so it left nothing). Any other failure is the answer, as it would be
+/// the ordinary write's: a conflict with an existing row (the statement checked the
+/// references first, as that write does), a statement timeout, a lost connection.
 pub fn load_written<T>(conn: &mut DbConn, sql: &Sql) -> QueryResult<Vec<T>>
 where
     T: QueryableByName<Backend> + 'static,
 {
     match sql.load(conn) {
-        Err(
-            error @ diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _),
-        ) => Err(error),
-        Err(error) => {
-            log::debug!("the write in one statement failed, written the ordinary way: {error}");
+        Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
             Ok(Vec::new())
         }
         rows => rows,

@@ -204,10 +204,10 @@ impl Entity {
     /// PostgreSQL, outside a transaction: the row is inserted only where every row it
     /// refers to exists, the version moves in the same statement
     /// ([`db::moving_version`]), and the row comes back as [`Entity::select`] with
-    /// `views` reads it. `None` when nothing was written (a reference missing, a
-    /// failure) or when the check is more than existence (a share under its ceiling),
-    /// and the caller then writes the ordinary way, which tells why; a conflict with an
-    /// existing row is its 409 ([`db::load_written`]).
+    /// `views` reads it. `None` when nothing was written (a reference missing) or when
+    /// the check is more than existence (a share under its ceiling), and the caller
+    /// then writes the ordinary way, which tells why; a failure, such as a conflict
+    /// with an existing row, is the answer ([`db::load_written`]).
     pub(crate) fn insert_in_one(
         &self,
         conn: &mut DbConn,

@@ -80,8 +80,9 @@ impl View {
 
     /// [`View::link_if_ends_exist`] as a whole write on PostgreSQL, outside a
     /// transaction: the link and the version's move in one statement
-    /// ([`db::moving_version`]). False when nothing was written, for whatever reason:
-    /// the caller then writes the ordinary way, which tells why.
+    /// ([`db::moving_version`]). False when nothing was written (the pair linked
+    /// already, an end missing): the caller then writes the ordinary way, which tells
+    /// why.
     pub(crate) fn link_in_one(
         &self,
         conn: &mut DbConn,

@@ -492,6 +492,36 @@ async fn a_write_stuck_behind_a_lock_is_503_on_postgres() {
         .await;
 }
 
+/// On PostgreSQL a new author is first tried as one statement, and the ordinary write
+/// runs only when that wrote nothing: a statement cut by the timeout is the answer, not
+/// a reason to wait a second time (two timeouts would take at least 4 s).
+#[cfg_attr(
+    not(halyard_postgres_tests),
+    ignore = "HALYARD_TEST_POSTGRES_URL is not set"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_cut_by_the_statement_timeout_waits_for_it_once_on_postgres() {
+    let app = spawn_with(Backend::Postgres, |config| {
+        config.statement_timeout_ms = 2_000;
+    })
+    .await;
+    let before = app.count("authors").await;
+    let release = hold_lock(app.database_url.clone(), Backend::Postgres, "authors");
+
+    let started = Instant::now();
+    let reply = app.post("/authors", json!({ "name": "stuck" })).await;
+    let took = started.elapsed();
+    drop(release);
+
+    reply.assert_problem(503);
+    assert!(
+        took >= Duration::from_secs(2),
+        "answered before the timeout: {took:?}"
+    );
+    assert!(took < Duration::from_millis(3_500), "took {took:?}");
+    assert_eq!(app.count("authors").await, before);
+}
+
 #[cfg_attr(
     not(halyard_postgres_tests),
     ignore = "HALYARD_TEST_POSTGRES_URL is not set"
