@@ -139,26 +139,18 @@ async fn patch(
 ) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
     let (parent_id, child_id) = (ctx.id("id")?, ctx.id("sub")?);
-    let map = body.json_object(&Method::PATCH)?;
-    let links = ctx.links.clone();
-    let if_match = ctx.if_match();
+    let change = crud::Change::patch(&ctx, &body)?;
     let child = children.child;
     let item = ctx
         .write(move |conn| {
             db::lock_row(conn, children.parent.table, parent_id)?;
             children.check_belongs(conn, parent_id, child_id)?;
-            let current = render::item(conn, site, &links, child, child_id)?;
-            current.check_if_match(if_match.as_deref())?;
-            let Value::Object(current_map) = current.body() else {
-                return Err(ApiError::Internal("item is not an object".into()));
-            };
-            let values = child.parse_body(&links, &map, Some(current_map), false, &[])?;
-            child.check_references(conn, &values, Some(child_id))?;
-            child.update(conn, child_id, &values)?;
-            if let Some(check) = children.after_write {
-                check(conn, parent_id)?;
-            }
-            render::item(conn, site, &links, child, child_id)
+            change.apply(conn, site, child, child_id, |conn| {
+                match children.after_write {
+                    Some(check) => check(conn, parent_id),
+                    None => Ok(()),
+                }
+            })
         })
         .await?;
     Ok(ctx.respond_item(

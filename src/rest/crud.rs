@@ -382,8 +382,7 @@ async fn replace(
             }
         }
     }
-    let links = ctx.links.clone();
-    let if_match = ctx.if_match();
+    let change = Change::new(&ctx, body, !patch, skip);
     let authorization = auth::bearer(&ctx.req);
     let item = ctx
         .write(move |conn| {
@@ -391,24 +390,81 @@ async fn replace(
                 return Err(entity.not_found(id));
             }
             check_auth(conn, entity, authorization.as_deref(), id)?;
-            let current = render::item(conn, site, &links, entity, id)?;
-            current.check_if_match(if_match.as_deref())?;
-            let Value::Object(current_map) = current.body() else {
-                return Err(ApiError::Internal("item is not an object".into()));
-            };
-            let values = entity.parse_body(&links, &body, Some(current_map), !patch, &skip)?;
-            entity.check_references(conn, &values, Some(id))?;
-            entity.update(conn, id, &values)?;
-            for (view, ids) in &related {
-                view.set(conn, view.to.entity.path, id, ids)?;
-            }
-            render::item(conn, site, &links, entity, id)
+            change.apply(conn, site, entity, id, |conn| {
+                for (view, ids) in &related {
+                    view.set(conn, view.to.entity.path, id, ids)?;
+                }
+                Ok(())
+            })
         })
         .await?;
     Ok(ctx.respond_item(
         StatusCode::OK,
         decorate(&ctx, site, entity, item, Map::new()),
     ))
+}
+
+/// A PUT or PATCH of an item's properties, taken from the request: applied to a row
+/// the caller found (and locked) in its write.
+pub(crate) struct Change {
+    links: Links,
+    if_match: Option<String>,
+    body: Map<String, Value>,
+    /// PUT: every required property given, the rest reset; PATCH merges.
+    replace: bool,
+    /// Body keys a relationship style reads instead (link arrays).
+    skip: Vec<&'static str>,
+}
+
+impl Change {
+    fn new(ctx: &Ctx, body: Map<String, Value>, replace: bool, skip: Vec<&'static str>) -> Self {
+        Change {
+            links: ctx.links.clone(),
+            if_match: ctx.if_match(),
+            body,
+            replace,
+            skip,
+        }
+    }
+
+    /// A PATCH: a JSON merge patch of the properties.
+    pub(crate) fn patch(ctx: &Ctx, body: &Body) -> ApiResult<Self> {
+        Ok(Change::new(
+            ctx,
+            body.json_object(&Method::PATCH)?,
+            false,
+            Vec::new(),
+        ))
+    }
+
+    /// Renders the item as it is, checks `If-Match` against that, parses the body
+    /// against it, checks the references, updates the row, runs `then` (what else the
+    /// write changes), and renders the item as it is after.
+    pub(crate) fn apply(
+        &self,
+        conn: &mut db::DbConn,
+        site: Site,
+        entity: &'static Entity,
+        id: i64,
+        then: impl FnOnce(&mut db::DbConn) -> ApiResult<()>,
+    ) -> ApiResult<Item> {
+        let current = render::item(conn, site, &self.links, entity, id)?;
+        current.check_if_match(self.if_match.as_deref())?;
+        let Value::Object(current_map) = current.body() else {
+            return Err(ApiError::Internal("item is not an object".into()));
+        };
+        let values = entity.parse_body(
+            &self.links,
+            &self.body,
+            Some(current_map),
+            self.replace,
+            &self.skip,
+        )?;
+        entity.check_references(conn, &values, Some(id))?;
+        entity.update(conn, id, &values)?;
+        then(conn)?;
+        render::item(conn, site, &self.links, entity, id)
+    }
 }
 
 async fn delete(ctx: Ctx, site: Site, entity: &'static Entity) -> ApiResult<HttpResponse> {

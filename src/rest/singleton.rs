@@ -279,22 +279,12 @@ async fn read_item(ctx: Ctx, served: Served) -> ApiResult<HttpResponse> {
 async fn change_item(ctx: Ctx, served: Served, body: Body) -> ApiResult<HttpResponse> {
     ctx.query(&[])?;
     let id = ctx.id("item")?;
-    let map = body.json_object(&Method::PATCH)?;
+    let change = crud::Change::patch(&ctx, &body)?;
     let (site, singleton) = (served.site, served.singleton);
     let items = singleton.items;
-    let links = ctx.links.clone();
-    let if_match = ctx.if_match();
     let item = with_owner(&ctx, served, None, true, move |conn, owner| {
         check_item(conn, singleton, owner, id)?;
-        let current = render::item(conn, site, &links, items, id)?;
-        current.check_if_match(if_match.as_deref())?;
-        let Value::Object(current_map) = current.body() else {
-            return Err(ApiError::Internal("item is not an object".into()));
-        };
-        let values = items.parse_body(&links, &map, Some(current_map), false, &[])?;
-        items.check_references(conn, &values, Some(id))?;
-        items.update(conn, id, &values)?;
-        render::item(conn, site, &links, items, id)
+        change.apply(conn, site, items, id, |_| Ok(()))
     })
     .await?;
     let item = crud::decorate(&ctx, site, items, item, Map::new());
