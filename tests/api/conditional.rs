@@ -170,14 +170,26 @@ async fn a_relation_posted_moves_the_books_tag_and_a_refused_one_moves_nothing(a
     );
     revalidate(&app, &path, &tag).await.assert_status(304);
 
-    let made = app.create("/books-authors", relation.clone()).await;
+    let reply = app.post("/books-authors", relation.clone()).await;
+    reply.assert_status(201);
+    let made = reply.json();
     assert_eq!(made["bookId"], book);
     assert_eq!(made["authorId"], author);
+    let own = format!("/books-authors/{}", made["id"]);
+    assert_eq!(made["_links"]["self"]["href"], app.url(&own));
+    assert_eq!(reply.header("location"), Some(app.url(&own)));
+    assert_eq!(app.get(&own).await.json()["authorId"], author);
     assert_eq!(version(&app).await, before + 1);
     let linked = assert_moved(&app, &path, &tag, "a relation posted").await;
     assert_eq!(
         crate::common::hrefs(&app.get(&path).await.json()["_links"]["authors"]),
         vec![app.url(&format!("/authors/{author}"))]
+    );
+    let other_side = app.get(&format!("/authors/{author}")).await.json();
+    assert_eq!(
+        crate::common::hrefs(&other_side["_links"]["books"]),
+        vec![app.url(&path)],
+        "the other side lists the book"
     );
 
     let before = version(&app).await;
@@ -234,6 +246,12 @@ async fn writes_committed_at_once_each_move_the_version(app: TestApp) {
         app.count(&format!("books_authors WHERE book_id = {book}"))
             .await,
         16
+    );
+    let listed = app.get(&format!("/books/{book}")).await.json();
+    assert_eq!(
+        crate::common::hrefs(&listed["_links"]["authors"]).len(),
+        16,
+        "the book lists every author"
     );
 }
 
